@@ -1,0 +1,96 @@
+package dev.ufork.memory;
+
+/**
+ * A contiguous, aligned range of the address space owned by one µprocess or by the kernel: {@code [base, base +
+ * size)}, page-aligned, from {@link AddressSpace#allocate}. It stays valid until {@link AddressSpace#free(Area)}.
+ * <p>
+ * Thread safety: the range is immutable; {@link #isLive()} and the reported usage are safe to read from any thread.
+ */
+public final class Area
+{
+    private final AddressSpace space;
+    private final long base;
+    private final long size;
+    private volatile boolean live = true;
+    private volatile long usedBytes;
+
+    Area(final AddressSpace space, final long base, final long size)
+    {
+        this.space = space;
+        this.base = base;
+        this.size = size;
+    }
+
+    /** @return the first address of the area. */
+    public long base()
+    {
+        return base;
+    }
+
+    /** @return the size of the area in bytes, a multiple of the page size. */
+    public long size()
+    {
+        return size;
+    }
+
+    /** @return one past the last address of the area. */
+    public long top()
+    {
+        return base + size;
+    }
+
+    /**
+     * @param address an address.
+     * @return whether it lies in the area.
+     */
+    public boolean contains(final long address)
+    {
+        return address >= base && address < base + size;
+    }
+
+    /** @return whether the area has not been freed. */
+    public boolean isLive()
+    {
+        return live;
+    }
+
+    /** @return the space that owns the area. */
+    public AddressSpace space()
+    {
+        return space;
+    }
+
+    /**
+     * Records how many bytes of the area its owner is using (e.g. a µprocess's heap top), for accounting.
+     *
+     * @param bytes bytes in use, between 0 and {@link #size()}.
+     */
+    public void reportUsed(final long bytes)
+    {
+        if (bytes < 0 || bytes > size)
+        {
+            throw new IllegalArgumentException("used bytes " + bytes + " outside [0, " + size + "]");
+        }
+        usedBytes = bytes;
+    }
+
+    /**
+     * @return reserved (the size), committed (resident pages, measured now) and used bytes of this area.
+     */
+    public MemoryUsage usage()
+    {
+        return new MemoryUsage(size, space.residentBytes(base, size), usedBytes);
+    }
+
+    void kill()
+    {
+        live = false;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Area[0x" + Long.toHexString(base) + ", 0x" + Long.toHexString(base + size) + ")"
+            + (live ? "" : " (freed)");
+    }
+}
