@@ -1,0 +1,446 @@
+package dev.ufork.capability;
+
+import dev.ufork.memory.AddressSpace;
+import dev.ufork.memory.Geometry;
+import dev.ufork.memory.TaggedMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * Checked access to an address space through capabilities: the only way a µprocess touches memory.
+ * <p>
+ * Every access names an authority capability and an offset from the authority's address; the effective address
+ * is {@code authority.address() + offset} (wrapping like the hardware). Checks run in CHERI ISAv9 priority order
+ * (tag, seal, permission, bounds, alignment) and the first that fails throws a {@link CapabilityFault}; a refused
+ * access reads or writes nothing. On success:
+ * <ul>
+ *   <li>a data store clears the tag of every granule it overlaps (see {@link TaggedMemory});</li>
+ *   <li>a capability load through an authority without {@link Permission#LOAD_CAP} returns the value untagged;</li>
+ *   <li>storing a tagged capability needs {@link Permission#STORE_CAP}, and one without {@link Permission#GLOBAL}
+ *   also {@link Permission#STORE_LOCAL_CAP}; storing an untagged value needs only {@link Permission#STORE};</li>
+ *   <li>{@link #copy} moves tags like a CHERI {@code memmove}: for fully covered granules, when source and
+ *   destination agree mod 16 and the source authority has {@code LOAD_CAP}; otherwise the destination's tags clear.</li>
+ * </ul>
+ * Data accesses may be unaligned; capability accesses must be 16-byte aligned. Multi-byte values are
+ * little-endian. Data loads and stores allocate nothing.
+ * <p>
+ * Thread safety: safe for concurrent use; a capability loaded while another thread stores into the same granule
+ * is either the old or the new value, never a mix. Lifetime: that of the address space.
+ */
+public final class CapabilityMemory
+{
+    private static final int LOAD = Permission.LOAD.mask();
+    private static final int STORE = Permission.STORE.mask();
+    private static final int LOAD_CAP = Permission.LOAD_CAP.mask();
+    private static final int STORE_CAP = Permission.STORE_CAP.mask();
+    private static final int STORE_LOCAL_CAP = Permission.STORE_LOCAL_CAP.mask();
+    private static final int GLOBAL = Permission.GLOBAL.mask();
+    private static final long CAP_SIZE = Geometry.GRANULE_SIZE;
+
+    private final TaggedMemory memory;
+
+    /**
+     * @param space the address space to access.
+     */
+    public CapabilityMemory(final AddressSpace space)
+    {
+        this.memory = space.memory();
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Checks. The fast path is one branch over all conditions; the cold path works out which check failed first.
+
+    private static long checkLoad(final Capability c, final long offset, final long size)
+    {
+        final long address = c.address() + offset;
+        if (!c.isTagged() || c.isSealed() || (c.permissions() & LOAD) == 0
+            || address < c.base() || address > c.top() - size)
+        {
+            throw fault(dataFaultCause(c, address, size, LOAD, FaultCause.PERMIT_LOAD), c, address, size);
+        }
+        return address;
+    }
+
+    private static long checkStore(final Capability c, final long offset, final long size)
+    {
+        final long address = c.address() + offset;
+        if (!c.isTagged() || c.isSealed() || (c.permissions() & STORE) == 0
+            || address < c.base() || address > c.top() - size)
+        {
+            throw fault(dataFaultCause(c, address, size, STORE, FaultCause.PERMIT_STORE), c, address, size);
+        }
+        return address;
+    }
+
+    private static FaultCause dataFaultCause(
+        final Capability c, final long address, final long size, final int permission, final FaultCause permCause)
+    {
+        if (!c.isTagged())
+        {
+            return FaultCause.TAG;
+        }
+        if (c.isSealed())
+        {
+            return FaultCause.SEAL;
+        }
+        if ((c.permissions() & permission) == 0)
+        {
+            return permCause;
+        }
+        return FaultCause.LENGTH;
+    }
+
+    private static boolean outOfBounds(final Capability c, final long address, final long size)
+    {
+        return address < c.base() || address > c.top() - size;
+    }
+
+    private static CapabilityFault fault(
+        final FaultCause cause, final Capability c, final long address, final long size)
+    {
+        CapabilityFaultEvent.record(cause, c, address, size);
+        return new CapabilityFault(cause, c, address, size);
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Data loads.
+
+    /** @param c authority. @param offset from c's address. @return the byte. @throws CapabilityFault if refused. */
+    public byte loadByte(final Capability c, final long offset)
+    {
+        return memory.loadByte(checkLoad(c, offset, Byte.BYTES));
+    }
+
+    /** @param c authority. @param offset from c's address. @return the short. @throws CapabilityFault if refused. */
+    public short loadShort(final Capability c, final long offset)
+    {
+        return memory.loadShort(checkLoad(c, offset, Short.BYTES));
+    }
+
+    /** @param c authority. @param offset from c's address. @return the char. @throws CapabilityFault if refused. */
+    public char loadChar(final Capability c, final long offset)
+    {
+        return memory.loadChar(checkLoad(c, offset, Character.BYTES));
+    }
+
+    /** @param c authority. @param offset from c's address. @return the int. @throws CapabilityFault if refused. */
+    public int loadInt(final Capability c, final long offset)
+    {
+        return memory.loadInt(checkLoad(c, offset, Integer.BYTES));
+    }
+
+    /** @param c authority. @param offset from c's address. @return the long. @throws CapabilityFault if refused. */
+    public long loadLong(final Capability c, final long offset)
+    {
+        return memory.loadLong(checkLoad(c, offset, Long.BYTES));
+    }
+
+    /** @param c authority. @param offset from c's address. @return the float. @throws CapabilityFault if refused. */
+    public float loadFloat(final Capability c, final long offset)
+    {
+        return memory.loadFloat(checkLoad(c, offset, Float.BYTES));
+    }
+
+    /** @param c authority. @param offset from c's address. @return the double. @throws CapabilityFault if refused. */
+    public double loadDouble(final Capability c, final long offset)
+    {
+        return memory.loadDouble(checkLoad(c, offset, Double.BYTES));
+    }
+
+    /**
+     * Copies bytes out through a capability; tags do not travel.
+     *
+     * @param c         authority.
+     * @param offset    from c's address.
+     * @param dst       destination array.
+     * @param dstOffset first index in {@code dst}.
+     * @param length    bytes.
+     * @throws CapabilityFault if refused.
+     */
+    public void loadBytes(final Capability c, final long offset, final byte[] dst, final int dstOffset,
+        final int length)
+    {
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        memory.loadBytes(checkLoad(c, offset, length), dst, dstOffset, length);
+    }
+
+    /**
+     * Copies bytes out through a capability into a segment outside the space; tags do not travel.
+     *
+     * @param c         authority.
+     * @param offset    from c's address.
+     * @param dst       destination segment.
+     * @param dstOffset offset in {@code dst}.
+     * @param length    bytes, not negative.
+     * @throws CapabilityFault if refused.
+     */
+    public void loadBytes(final Capability c, final long offset, final MemorySegment dst, final long dstOffset,
+        final long length)
+    {
+        requireLength(length);
+        Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
+        memory.loadBytes(checkLoad(c, offset, length), dst, dstOffset, length);
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Data stores.
+
+    /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
+    public void storeByte(final Capability c, final long offset, final byte v)
+    {
+        memory.storeByte(checkStore(c, offset, Byte.BYTES), v);
+    }
+
+    /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
+    public void storeShort(final Capability c, final long offset, final short v)
+    {
+        memory.storeShort(checkStore(c, offset, Short.BYTES), v);
+    }
+
+    /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
+    public void storeChar(final Capability c, final long offset, final char v)
+    {
+        memory.storeChar(checkStore(c, offset, Character.BYTES), v);
+    }
+
+    /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
+    public void storeInt(final Capability c, final long offset, final int v)
+    {
+        memory.storeInt(checkStore(c, offset, Integer.BYTES), v);
+    }
+
+    /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
+    public void storeLong(final Capability c, final long offset, final long v)
+    {
+        memory.storeLong(checkStore(c, offset, Long.BYTES), v);
+    }
+
+    /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
+    public void storeFloat(final Capability c, final long offset, final float v)
+    {
+        memory.storeFloat(checkStore(c, offset, Float.BYTES), v);
+    }
+
+    /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
+    public void storeDouble(final Capability c, final long offset, final double v)
+    {
+        memory.storeDouble(checkStore(c, offset, Double.BYTES), v);
+    }
+
+    /**
+     * Copies bytes in through a capability, as data: overlapped tags clear.
+     *
+     * @param c         authority.
+     * @param offset    from c's address.
+     * @param src       source array.
+     * @param srcOffset first index in {@code src}.
+     * @param length    bytes.
+     * @throws CapabilityFault if refused.
+     */
+    public void storeBytes(final Capability c, final long offset, final byte[] src, final int srcOffset,
+        final int length)
+    {
+        Objects.checkFromIndexSize(srcOffset, length, src.length);
+        memory.storeBytes(checkStore(c, offset, length), src, srcOffset, length);
+    }
+
+    /**
+     * Copies bytes in from a segment outside the space, as data: overlapped tags clear.
+     *
+     * @param c         authority.
+     * @param offset    from c's address.
+     * @param src       source segment.
+     * @param srcOffset offset in {@code src}.
+     * @param length    bytes, not negative.
+     * @throws CapabilityFault if refused.
+     */
+    public void storeBytes(final Capability c, final long offset, final MemorySegment src, final long srcOffset,
+        final long length)
+    {
+        requireLength(length);
+        Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
+        memory.storeBytes(checkStore(c, offset, length), src, srcOffset, length);
+    }
+
+    /**
+     * Sets bytes to one value, as data: overlapped tags clear.
+     *
+     * @param c      authority.
+     * @param offset from c's address.
+     * @param length bytes, not negative.
+     * @param value  the byte.
+     * @throws CapabilityFault if refused.
+     */
+    public void fill(final Capability c, final long offset, final long length, final byte value)
+    {
+        requireLength(length);
+        memory.fill(checkStore(c, offset, length), length, value);
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Capabilities.
+
+    /**
+     * Loads the capability in the 16-byte granule at {@code c.address() + offset}.
+     *
+     * @param c      authority: needs LOAD; without LOAD_CAP the result is untagged.
+     * @param offset from c's address; the address must be 16-byte aligned.
+     * @return the capability, tagged iff the granule was tagged and {@code c} has LOAD_CAP.
+     * @throws CapabilityFault if refused (TAG, SEAL, PERMIT_LOAD, LENGTH, then ALIGNMENT).
+     */
+    public Capability loadCapability(final Capability c, final long offset)
+    {
+        final long address = c.address() + offset;
+        if (!c.isTagged() || c.isSealed() || (c.permissions() & LOAD) == 0
+            || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
+        {
+            throw fault(capabilityLoadFaultCause(c, address), c, address, CAP_SIZE);
+        }
+        final boolean keepTag = (c.permissions() & LOAD_CAP) != 0;
+        while (true)
+        {
+            final long stamp = memory.beginCapabilityLoad(address);
+            final long addressWord = memory.loadLong(address);
+            final long metadataWord = memory.loadLong(address + Long.BYTES);
+            final boolean tag = keepTag && memory.isTagged(address);
+            if (memory.validateCapabilityLoad(address, stamp))
+            {
+                return Capability.fromMemory(addressWord, metadataWord, tag);
+            }
+        }
+    }
+
+    private static FaultCause capabilityLoadFaultCause(final Capability c, final long address)
+    {
+        if (!c.isTagged() || c.isSealed() || (c.permissions() & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE))
+        {
+            return dataFaultCause(c, address, CAP_SIZE, LOAD, FaultCause.PERMIT_LOAD);
+        }
+        return FaultCause.ALIGNMENT;
+    }
+
+    /**
+     * Stores {@code value} into the 16-byte granule at {@code c.address() + offset}, with its tag.
+     *
+     * @param c      authority: needs STORE; STORE_CAP if {@code value} is tagged; STORE_LOCAL_CAP as well if
+     *               {@code value} is tagged and lacks GLOBAL.
+     * @param offset from c's address; the address must be 16-byte aligned.
+     * @param value  the capability to store; its bits are stored exactly.
+     * @throws CapabilityFault if refused (TAG, SEAL, PERMIT_STORE, PERMIT_STORE_CAP, PERMIT_STORE_LOCAL_CAP,
+     *                         LENGTH, then ALIGNMENT).
+     */
+    public void storeCapability(final Capability c, final long offset, final Capability value)
+    {
+        final long address = c.address() + offset;
+        final int perms = c.permissions();
+        final boolean tagged = value.isTagged();
+        final int needed = STORE | (tagged ? STORE_CAP : 0)
+            | (tagged && (value.permissions() & GLOBAL) == 0 ? STORE_LOCAL_CAP : 0);
+        if (!c.isTagged() || c.isSealed() || (perms & needed) != needed
+            || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
+        {
+            throw fault(capabilityStoreFaultCause(c, address, needed), c, address, CAP_SIZE);
+        }
+        memory.storeCapability(address, value.address(), value.metadataBits(), tagged);
+    }
+
+    private static FaultCause capabilityStoreFaultCause(final Capability c, final long address, final int needed)
+    {
+        final int perms = c.permissions();
+        if (!c.isTagged())
+        {
+            return FaultCause.TAG;
+        }
+        if (c.isSealed())
+        {
+            return FaultCause.SEAL;
+        }
+        if ((perms & STORE) == 0)
+        {
+            return FaultCause.PERMIT_STORE;
+        }
+        if ((needed & STORE_CAP) != 0 && (perms & STORE_CAP) == 0)
+        {
+            return FaultCause.PERMIT_STORE_CAP;
+        }
+        if ((needed & STORE_LOCAL_CAP) != 0 && (perms & STORE_LOCAL_CAP) == 0)
+        {
+            return FaultCause.PERMIT_STORE_LOCAL_CAP;
+        }
+        if (outOfBounds(c, address, CAP_SIZE))
+        {
+            return FaultCause.LENGTH;
+        }
+        return FaultCause.ALIGNMENT;
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Copies.
+
+    /**
+     * Copies {@code length} bytes from {@code src.address() + srcOffset} to {@code dst.address() + dstOffset}, with
+     * {@code memmove} semantics for overlap and CHERI tag rules: the tags of fully covered granules travel when the
+     * two addresses agree mod 16 and {@code src} has LOAD_CAP; every other overlapped destination tag clears.
+     * Before anything is copied, the source range is checked for tags that would travel: if there are any,
+     * {@code dst} needs STORE_CAP, and STORE_LOCAL_CAP too if any of them lacks GLOBAL, else nothing is copied and
+     * the access faults. Atomic per page, not as a whole; a local capability stored into the source by another
+     * thread after that check may still travel to a destination without STORE_LOCAL_CAP.
+     *
+     * @param dst       destination authority: needs STORE.
+     * @param dstOffset from dst's address.
+     * @param src       source authority: needs LOAD.
+     * @param srcOffset from src's address.
+     * @param length    bytes, not negative.
+     * @throws CapabilityFault if refused; the source is checked first.
+     */
+    public void copy(final Capability dst, final long dstOffset, final Capability src, final long srcOffset,
+        final long length)
+    {
+        requireLength(length);
+        final long from = checkLoad(src, srcOffset, length);
+        final long to = checkStore(dst, dstOffset, length);
+        final boolean tagsCanMove = (src.permissions() & LOAD_CAP) != 0 && ((from ^ to) & (CAP_SIZE - 1)) == 0;
+        if (tagsCanMove)
+        {
+            checkTagsMayLand(dst, to, from, length);
+        }
+        // Without STORE_CAP no tag may land, even one stored into the source after the check above.
+        memory.copy(from, to, length, tagsCanMove && (dst.permissions() & STORE_CAP) != 0);
+    }
+
+    /** Faults if a tag in the source range would land through an authority not allowed to store it. */
+    private void checkTagsMayLand(final Capability dst, final long to, final long from, final long length)
+    {
+        final int perms = dst.permissions();
+        if ((perms & STORE_CAP) != 0 && (perms & STORE_LOCAL_CAP) != 0)
+        {
+            return;
+        }
+        final long firstFull = Geometry.alignUp(from, CAP_SIZE);
+        final long endFull = (from + length) & -CAP_SIZE;
+        long at = firstFull < endFull ? memory.tags().nextTagged(firstFull, endFull) : -1;
+        while (at >= 0)
+        {
+            if ((perms & STORE_CAP) == 0)
+            {
+                throw fault(FaultCause.PERMIT_STORE_CAP, dst, to + (at - from), CAP_SIZE);
+            }
+            final Capability value = Capability.fromMemory(memory.loadLong(at), memory.loadLong(at + Long.BYTES),
+                true);
+            if ((value.permissions() & GLOBAL) == 0)
+            {
+                throw fault(FaultCause.PERMIT_STORE_LOCAL_CAP, dst, to + (at - from), CAP_SIZE);
+            }
+            at = memory.tags().nextTagged(at + CAP_SIZE, endFull);
+        }
+    }
+
+    private static void requireLength(final long length)
+    {
+        if (length < 0)
+        {
+            throw new IllegalArgumentException("negative length: " + length);
+        }
+    }
+}
