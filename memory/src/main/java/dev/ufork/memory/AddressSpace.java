@@ -29,6 +29,7 @@ public final class AddressSpace implements AutoCloseable
     private final MemorySegment data;
     private final MemorySegment tagSegment;
     private final MemorySegment summarySegment;
+    private final AreaOwnership ownership;
     private final TaggedMemory memory;
     private final AreaAllocator allocator;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -44,7 +45,8 @@ public final class AddressSpace implements AutoCloseable
             this.tagSegment = NativeMemory.reserve(TagBitmap.tagBytesFor(size), arena);
             this.summarySegment = NativeMemory.reserve(TagBitmap.summaryBytesFor(size), arena);
             final TagBitmap tags = new TagBitmap(tagSegment, summarySegment, size);
-            this.memory = new TaggedMemory(data, tags, new PageLocks(config.lockStripes()));
+            this.ownership = new AreaOwnership(NativeMemory.reserve(AreaOwnership.bytesFor(size), arena));
+            this.memory = new TaggedMemory(data, tags, new PageLocks(config.lockStripes()), ownership);
             this.allocator = new AreaAllocator(this, config.guardBytes(), size, config.warmRetainBytes());
         }
         catch (final RuntimeException | Error e)
@@ -179,6 +181,11 @@ public final class AddressSpace implements AutoCloseable
     public long warmBytes()
     {
         return allocator.warmBytes();
+    }
+
+    AreaOwnership ownership()
+    {
+        return ownership;
     }
 
     long residentBytes(final long base, final long length)

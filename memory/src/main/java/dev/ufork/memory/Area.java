@@ -82,6 +82,53 @@ public final class Area
         return new MemoryUsage(size, space.residentBytes(base, size), usedBytes);
     }
 
+    /**
+     * Confines the area to one thread: from now on only {@code owner} may store into it or load capabilities from
+     * it, and its stores skip the page locks; any other thread that tries gets a {@link WrongThreadException}.
+     * Data loads stay open to every thread.
+     * <p>
+     * Call it only while no other thread is accessing the area (e.g. before its µprocess starts). The area's base
+     * and size must be multiples of 64 KiB, the granularity of ownership; allocate with that alignment.
+     *
+     * @param owner the thread that will have the area to itself.
+     * @throws IllegalStateException if the area is freed or not 64 KiB-aligned and -sized.
+     */
+    public void confineTo(final Thread owner)
+    {
+        requireChunkAligned();
+        space.ownership().assign(base, size, owner.threadId());
+    }
+
+    /**
+     * Makes a confined area shared again: any thread may access it, and stores lock pages. Call it only while no
+     * other thread is accessing the area.
+     *
+     * @throws IllegalStateException if the area is freed or not 64 KiB-aligned and -sized.
+     */
+    public void share()
+    {
+        requireChunkAligned();
+        space.ownership().assign(base, size, AreaOwnership.SHARED);
+    }
+
+    /** @return the id ({@link Thread#threadId()}) of the thread the area is confined to, or 0 if it is shared. */
+    public long ownerThreadId()
+    {
+        return space.ownership().ownerOf(base);
+    }
+
+    private void requireChunkAligned()
+    {
+        if (!live)
+        {
+            throw new IllegalStateException(this + " is freed");
+        }
+        if (((base | size) & (AreaOwnership.CHUNK_SIZE - 1)) != 0)
+        {
+            throw new IllegalStateException(this + " is not aligned and sized to 64 KiB, the unit of confinement");
+        }
+    }
+
     void kill()
     {
         live = false;

@@ -119,6 +119,10 @@ final class AreaAllocator
         {
             throw new InvalidAreaException("area " + area + " freed twice");
         }
+        if (area.ownerThreadId() != AreaOwnership.SHARED)
+        {
+            area.share();
+        }
         area.kill();
         liveBytes -= area.size();
         liveAreas--;

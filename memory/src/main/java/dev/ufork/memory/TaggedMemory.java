@@ -22,8 +22,11 @@ import static dev.ufork.memory.Geometry.PAGE_SIZE;
  * Addresses are byte offsets in the space; multi-byte values are little-endian and may be unaligned. An access
  * outside the space throws {@link IndexOutOfBoundsException} and changes nothing.
  * <p>
- * Thread safety: every method may be called from any thread. Lifetime: that of the owning {@link AddressSpace};
- * after it is closed, every access throws {@link IllegalStateException}.
+ * Thread safety: every method may be called from any thread. Stores into shared areas lock the pages they touch;
+ * stores into an area confined to the current thread ({@link Area#confineTo(Thread)}) skip the lock, and stores or
+ * capability loads into an area confined to another thread throw {@link WrongThreadException} and change nothing.
+ * Lifetime: that of the owning {@link AddressSpace}; after it is closed, every access throws
+ * {@link IllegalStateException}.
  */
 public final class TaggedMemory
 {
@@ -35,16 +38,21 @@ public final class TaggedMemory
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED;
 
+    /** Stamp of a load from memory the current thread owns: nobody else stores there, so it is always valid. */
+    private static final long OWNED_STAMP = -1;
+
     private final MemorySegment data;
     private final TagBitmap tags;
     private final PageLocks locks;
+    private final AreaOwnership ownership;
     private final long size;
 
-    TaggedMemory(final MemorySegment data, final TagBitmap tags, final PageLocks locks)
+    TaggedMemory(final MemorySegment data, final TagBitmap tags, final PageLocks locks, final AreaOwnership ownership)
     {
         this.data = data;
         this.tags = tags;
         this.locks = locks;
+        this.ownership = ownership;
         this.size = data.byteSize();
     }
 
@@ -160,20 +168,30 @@ public final class TaggedMemory
     /** @param address address. @param value byte to store; clears the granule's tag. */
     public void storeByte(final long address, final byte value)
     {
-        final long page = lockForStore(address, Byte.BYTES);
+        if (ownedStore(address, Byte.BYTES))
+        {
+            data.set(BYTE, address, value);
+            return;
+        }
+        final long first = lockForStore(address, Byte.BYTES);
         try
         {
             data.set(BYTE, address, value);
         }
         finally
         {
-            locks.unlockStripe(locks.stripeOf(page));
+            unlockAfterStore(first, address, Byte.BYTES);
         }
     }
 
     /** @param address address. @param value short to store; clears the overlapped tags. */
     public void storeShort(final long address, final short value)
     {
+        if (ownedStore(address, Short.BYTES))
+        {
+            data.set(SHORT, address, value);
+            return;
+        }
         final long first = lockForStore(address, Short.BYTES);
         try
         {
@@ -188,6 +206,11 @@ public final class TaggedMemory
     /** @param address address. @param value char to store; clears the overlapped tags. */
     public void storeChar(final long address, final char value)
     {
+        if (ownedStore(address, Character.BYTES))
+        {
+            data.set(CHAR, address, value);
+            return;
+        }
         final long first = lockForStore(address, Character.BYTES);
         try
         {
@@ -202,6 +225,11 @@ public final class TaggedMemory
     /** @param address address. @param value int to store; clears the overlapped tags. */
     public void storeInt(final long address, final int value)
     {
+        if (ownedStore(address, Integer.BYTES))
+        {
+            data.set(INT, address, value);
+            return;
+        }
         final long first = lockForStore(address, Integer.BYTES);
         try
         {
@@ -216,6 +244,11 @@ public final class TaggedMemory
     /** @param address address. @param value long to store; clears the overlapped tags. */
     public void storeLong(final long address, final long value)
     {
+        if (ownedStore(address, Long.BYTES))
+        {
+            data.set(LONG, address, value);
+            return;
+        }
         final long first = lockForStore(address, Long.BYTES);
         try
         {
@@ -230,6 +263,11 @@ public final class TaggedMemory
     /** @param address address. @param value float to store; clears the overlapped tags. */
     public void storeFloat(final long address, final float value)
     {
+        if (ownedStore(address, Float.BYTES))
+        {
+            data.set(FLOAT, address, value);
+            return;
+        }
         final long first = lockForStore(address, Float.BYTES);
         try
         {
@@ -244,6 +282,11 @@ public final class TaggedMemory
     /** @param address address. @param value double to store; clears the overlapped tags. */
     public void storeDouble(final long address, final double value)
     {
+        if (ownedStore(address, Double.BYTES))
+        {
+            data.set(DOUBLE, address, value);
+            return;
+        }
         final long first = lockForStore(address, Double.BYTES);
         try
         {
@@ -256,13 +299,32 @@ public final class TaggedMemory
     }
 
     /**
+     * The fast path of a small store: if the store lies in one 64 KiB chunk confined to the current thread, clears
+     * the overlapped tags without locking (no other thread may write or capability-load there) and returns
+     * {@code true}; the caller then writes.
+     */
+    private boolean ownedStore(final long address, final int length)
+    {
+        Objects.checkFromIndexSize(address, length, size);
+        if (((address ^ (address + length - 1)) >>> AreaOwnership.CHUNK_SHIFT) == 0
+            && ownership.ownedByCurrentThread(address))
+        {
+            tags.clearOverlapped(address, length);
+            return true;
+        }
+        return false;
+    }
+
+    /**
      * Locks the one or two pages a small store touches and clears the tags it overlaps.
      *
      * @return the first page.
+     * @throws WrongThreadException if a touched area is confined to another thread.
      */
     private long lockForStore(final long address, final int length)
     {
-        Objects.checkFromIndexSize(address, length, size);
+        ownership.mustLock(address);
+        ownership.mustLock(address + length - 1);
         final long first = address >>> PAGE_SHIFT;
         final long last = (address + length - 1) >>> PAGE_SHIFT;
         locks.lockPair(first, last);
@@ -307,8 +369,7 @@ public final class TaggedMemory
         {
             final long at = address + done;
             final long chunk = Math.min(length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-            final int stripe = locks.stripeOf(at >>> PAGE_SHIFT);
-            locks.lockStripe(stripe);
+            final boolean locked = lockPageForStore(at);
             try
             {
                 tags.clearOverlapped(at, chunk);
@@ -316,7 +377,7 @@ public final class TaggedMemory
             }
             finally
             {
-                locks.unlockStripe(stripe);
+                unlockPage(at, locked);
             }
             done += chunk;
         }
@@ -337,8 +398,7 @@ public final class TaggedMemory
         {
             final long at = address + done;
             final long chunk = Math.min(length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-            final int stripe = locks.stripeOf(at >>> PAGE_SHIFT);
-            locks.lockStripe(stripe);
+            final boolean locked = lockPageForStore(at);
             try
             {
                 tags.clearOverlapped(at, chunk);
@@ -346,7 +406,7 @@ public final class TaggedMemory
             }
             finally
             {
-                locks.unlockStripe(stripe);
+                unlockPage(at, locked);
             }
             done += chunk;
         }
@@ -369,8 +429,7 @@ public final class TaggedMemory
     {
         requireGranuleAligned(address);
         Objects.checkFromIndexSize(address, GRANULE_SIZE, size);
-        final int stripe = locks.stripeOf(address >>> PAGE_SHIFT);
-        locks.lockStripe(stripe);
+        final boolean locked = lockPageForStore(address);
         try
         {
             data.set(LONG, address, addressWord);
@@ -386,7 +445,31 @@ public final class TaggedMemory
         }
         finally
         {
-            locks.unlockStripe(stripe);
+            unlockPage(address, locked);
+        }
+    }
+
+    /**
+     * Before a store into one page: locks it if it is shared; does nothing if the current thread owns it.
+     *
+     * @return whether the page was locked.
+     * @throws WrongThreadException if the page is confined to another thread.
+     */
+    private boolean lockPageForStore(final long address)
+    {
+        if (ownership.mustLock(address))
+        {
+            locks.lockStripe(locks.stripeOf(address >>> PAGE_SHIFT));
+            return true;
+        }
+        return false;
+    }
+
+    private void unlockPage(final long address, final boolean locked)
+    {
+        if (locked)
+        {
+            locks.unlockStripe(locks.stripeOf(address >>> PAGE_SHIFT));
         }
     }
 
@@ -396,9 +479,15 @@ public final class TaggedMemory
      *
      * @param address granule-aligned address.
      * @return the stamp for {@link #validateCapabilityLoad(long, long)}.
+     * @throws WrongThreadException if the address is in an area confined to another thread, whose unlocked
+     *                              stores could otherwise be seen half done.
      */
     public long beginCapabilityLoad(final long address)
     {
+        if (!ownership.mustLock(address))
+        {
+            return OWNED_STAMP;
+        }
         return locks.readStamp(address >>> PAGE_SHIFT);
     }
 
@@ -409,7 +498,7 @@ public final class TaggedMemory
      */
     public boolean validateCapabilityLoad(final long address, final long stamp)
     {
-        return locks.validate(address >>> PAGE_SHIFT, stamp);
+        return stamp == OWNED_STAMP || locks.validate(address >>> PAGE_SHIFT, stamp);
     }
 
     /**
@@ -423,6 +512,12 @@ public final class TaggedMemory
     {
         requireGranuleAligned(address);
         Objects.checkFromIndexSize(address, GRANULE_SIZE, size);
+        if (!ownership.mustLock(address))
+        {
+            // Only this thread stores here, so what it reads is whole.
+            out.set(data.get(LONG, address), data.get(LONG, address + Long.BYTES), tags.isTagged(address));
+            return;
+        }
         final long page = address >>> PAGE_SHIFT;
         while (true)
         {
@@ -521,7 +616,10 @@ public final class TaggedMemory
     {
         final long srcPage = src >>> PAGE_SHIFT;
         final long dstPage = dst >>> PAGE_SHIFT;
-        locks.lockPair(srcPage, dstPage);
+        // Tags may only be read from memory whose writers lock, or that this thread owns.
+        final boolean srcShared = tagsMove && ownership.mustLock(src);
+        final boolean dstShared = ownership.mustLock(dst);
+        lockForCopy(srcPage, srcShared, dstPage, dstShared);
         try
         {
             MemorySegment.copy(data, src, data, dst, length);
@@ -545,15 +643,43 @@ public final class TaggedMemory
                 tags.copyTags((firstFull - dst + src) >>> GRANULE_SHIFT, firstFull >>> GRANULE_SHIFT,
                     (endFull - firstFull) >>> GRANULE_SHIFT);
             }
-            else if (endFull < firstFull)
-            {
-                // The chunk lies inside one granule without covering it: that granule was cleared above.
-                return;
-            }
         }
         finally
         {
+            unlockForCopy(srcPage, srcShared, dstPage, dstShared);
+        }
+    }
+
+    private void lockForCopy(final long srcPage, final boolean srcShared, final long dstPage, final boolean dstShared)
+    {
+        if (srcShared && dstShared)
+        {
+            locks.lockPair(srcPage, dstPage);
+        }
+        else if (srcShared)
+        {
+            locks.lockStripe(locks.stripeOf(srcPage));
+        }
+        else if (dstShared)
+        {
+            locks.lockStripe(locks.stripeOf(dstPage));
+        }
+    }
+
+    private void unlockForCopy(final long srcPage, final boolean srcShared, final long dstPage,
+        final boolean dstShared)
+    {
+        if (srcShared && dstShared)
+        {
             locks.unlockPair(srcPage, dstPage);
+        }
+        else if (srcShared)
+        {
+            locks.unlockStripe(locks.stripeOf(srcPage));
+        }
+        else if (dstShared)
+        {
+            locks.unlockStripe(locks.stripeOf(dstPage));
         }
     }
 }
