@@ -630,6 +630,12 @@ public final class TaggedMemory
             }
             final long firstFull = Geometry.alignUp(dst, GRANULE_SIZE);
             final long endFull = (dst + length) & -GRANULE_SIZE;
+            // Tags first: with overlapping ranges a partly covered destination granule can be a source granule.
+            if (endFull > firstFull)
+            {
+                tags.copyTags((firstFull - dst + src) >>> GRANULE_SHIFT, firstFull >>> GRANULE_SHIFT,
+                    (endFull - firstFull) >>> GRANULE_SHIFT);
+            }
             if (firstFull > dst)
             {
                 tags.clear(dst);
@@ -637,11 +643,6 @@ public final class TaggedMemory
             if (endFull < dst + length && endFull >= firstFull)
             {
                 tags.clear(endFull);
-            }
-            if (endFull > firstFull)
-            {
-                tags.copyTags((firstFull - dst + src) >>> GRANULE_SHIFT, firstFull >>> GRANULE_SHIFT,
-                    (endFull - firstFull) >>> GRANULE_SHIFT);
             }
         }
         finally
