@@ -37,6 +37,12 @@ public final class Capability
     private final int perms;
     private final int otype;
 
+    // Precomputed for the access checks in CapabilityMemory, so the hot path is one mask test and two compares:
+    // the permissions usable for access (none if untagged, sealed or based above 2^63, beyond any address space),
+    // and the top as a signed long (Long.MAX_VALUE when it is 2^63 or more).
+    final int accessPermissions;
+    final long accessTop;
+
     private Capability(final boolean tag, final long address, final long metadata)
     {
         this.tag = tag;
@@ -47,6 +53,8 @@ public final class Capability
         this.topIsMax = CheriConcentrate.decodeTopHigh(metadata, address);
         this.perms = CheriConcentrate.permissions(metadata);
         this.otype = CheriConcentrate.objectType(metadata);
+        this.accessPermissions = accessPermissions(tag, otype, base, perms);
+        this.accessTop = accessTop(top, topIsMax);
     }
 
     // For derivations that are known to keep the decoded bounds (a representable address change),
@@ -61,6 +69,18 @@ public final class Capability
         this.topIsMax = sameBounds.topIsMax;
         this.perms = CheriConcentrate.permissions(metadata);
         this.otype = CheriConcentrate.objectType(metadata);
+        this.accessPermissions = accessPermissions(tag, otype, base, perms);
+        this.accessTop = sameBounds.accessTop;
+    }
+
+    private static int accessPermissions(final boolean tag, final int otype, final long base, final int perms)
+    {
+        return tag && otype == ObjectType.UNSEALED && base >= 0 ? perms : 0;
+    }
+
+    private static long accessTop(final long top, final boolean topIsMax)
+    {
+        return topIsMax || top < 0 ? Long.MAX_VALUE : top;
     }
 
     // ------------------------------------------------------------------------------------------

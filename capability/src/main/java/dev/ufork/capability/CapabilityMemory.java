@@ -54,8 +54,7 @@ public final class CapabilityMemory
     private static long checkLoad(final Capability c, final long offset, final long size)
     {
         final long address = c.address() + offset;
-        if (!c.isTagged() || c.isSealed() || (c.permissions() & LOAD) == 0
-            || address < c.base() || address > c.top() - size)
+        if ((c.accessPermissions & LOAD) == 0 || address < c.base() || address > c.accessTop - size)
         {
             throw fault(dataFaultCause(c, address, size, LOAD, FaultCause.PERMIT_LOAD), c, address, size);
         }
@@ -65,8 +64,7 @@ public final class CapabilityMemory
     private static long checkStore(final Capability c, final long offset, final long size)
     {
         final long address = c.address() + offset;
-        if (!c.isTagged() || c.isSealed() || (c.permissions() & STORE) == 0
-            || address < c.base() || address > c.top() - size)
+        if ((c.accessPermissions & STORE) == 0 || address < c.base() || address > c.accessTop - size)
         {
             throw fault(dataFaultCause(c, address, size, STORE, FaultCause.PERMIT_STORE), c, address, size);
         }
@@ -93,7 +91,7 @@ public final class CapabilityMemory
 
     private static boolean outOfBounds(final Capability c, final long address, final long size)
     {
-        return address < c.base() || address > c.top() - size;
+        return address < c.base() || address > c.accessTop - size;
     }
 
     private static CapabilityFault fault(
@@ -292,8 +290,7 @@ public final class CapabilityMemory
     public Capability loadCapability(final Capability c, final long offset)
     {
         final long address = c.address() + offset;
-        if (!c.isTagged() || c.isSealed() || (c.permissions() & LOAD) == 0
-            || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
+        if ((c.accessPermissions & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
         {
             throw fault(capabilityLoadFaultCause(c, address), c, address, CAP_SIZE);
         }
@@ -333,12 +330,11 @@ public final class CapabilityMemory
     public void storeCapability(final Capability c, final long offset, final Capability value)
     {
         final long address = c.address() + offset;
-        final int perms = c.permissions();
         final boolean tagged = value.isTagged();
         final int needed = STORE | (tagged ? STORE_CAP : 0)
             | (tagged && (value.permissions() & GLOBAL) == 0 ? STORE_LOCAL_CAP : 0);
-        if (!c.isTagged() || c.isSealed() || (perms & needed) != needed
-            || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
+        if ((c.accessPermissions & needed) != needed || outOfBounds(c, address, CAP_SIZE)
+            || (address & (CAP_SIZE - 1)) != 0)
         {
             throw fault(capabilityStoreFaultCause(c, address, needed), c, address, CAP_SIZE);
         }
