@@ -388,19 +388,27 @@ public final class CapabilityMemory
      * @param src       source authority: needs LOAD.
      * @param srcOffset from src's address.
      * @param length    bytes, not negative.
-     * @throws CapabilityFault if refused; the source is checked first.
+     * @throws CapabilityFault if refused. The source is checked first; then the destination's tag, seal and STORE,
+     *                         the permissions a travelling tag needs, and last the destination's bounds.
      */
     public void copy(final Capability dst, final long dstOffset, final Capability src, final long srcOffset,
         final long length)
     {
         requireLength(length);
         final long from = checkLoad(src, srcOffset, length);
-        final long to = checkStore(dst, dstOffset, length);
+        final long to = dst.address() + dstOffset;
+        // Destination checks in ISAv9 priority order: tag, seal and STORE, then the permissions any travelling tag
+        // needs (STORE_CAP, STORE_LOCAL_CAP), and only then bounds.
+        if ((dst.accessPermissions & STORE) == 0)
+        {
+            throw fault(dataFaultCause(dst, to, length, STORE, FaultCause.PERMIT_STORE), dst, to, length);
+        }
         final boolean tagsCanMove = (src.permissions() & LOAD_CAP) != 0 && ((from ^ to) & (CAP_SIZE - 1)) == 0;
         if (tagsCanMove)
         {
             checkTagsMayLand(dst, to, from, length);
         }
+        checkStore(dst, dstOffset, length);
         // Without STORE_CAP no tag may land, even one stored into the source after the check above.
         memory.copy(from, to, length, tagsCanMove && (dst.permissions() & STORE_CAP) != 0);
     }

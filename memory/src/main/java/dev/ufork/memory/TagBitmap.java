@@ -49,7 +49,7 @@ public final class TagBitmap
      */
     static long tagBytesFor(final long spaceSize)
     {
-        return Geometry.alignUp(spaceSize >>> (GRANULE_SHIFT + 3), Geometry.PAGE_SIZE);
+        return Math.max(Geometry.PAGE_SIZE, Geometry.alignUp(spaceSize >>> (GRANULE_SHIFT + 3), Geometry.PAGE_SIZE));
     }
 
     /**
@@ -58,7 +58,9 @@ public final class TagBitmap
      */
     static long summaryBytesFor(final long spaceSize)
     {
-        return Geometry.alignUp(Geometry.alignUp(spaceSize >>> (PAGE_SHIFT + 3), Long.BYTES), Geometry.PAGE_SIZE);
+        // At least one page: a tiny space still needs a summary word.
+        return Math.max(Geometry.PAGE_SIZE,
+            Geometry.alignUp(Geometry.alignUp(spaceSize >>> (PAGE_SHIFT + 3), Long.BYTES), Geometry.PAGE_SIZE));
     }
 
     /**
