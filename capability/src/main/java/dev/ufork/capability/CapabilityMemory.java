@@ -39,13 +39,25 @@ public final class CapabilityMemory
     private static final long CAP_SIZE = Geometry.GRANULE_SIZE;
 
     private final TaggedMemory memory;
+    private final AccessBarrier barrier;
 
     /**
      * @param space the address space to access.
      */
     public CapabilityMemory(final AddressSpace space)
     {
+        this(space, null);
+    }
+
+    /**
+     * @param space   the address space to access.
+     * @param barrier the hook that gives this accessor its own view of shared pages, or {@code null} for none. An
+     *                accessor with a barrier serves the barrier's thread only.
+     */
+    public CapabilityMemory(final AddressSpace space, final AccessBarrier barrier)
+    {
         this.memory = space.memory();
+        this.barrier = barrier;
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -107,43 +119,52 @@ public final class CapabilityMemory
     /** @param c authority. @param offset from c's address. @return the byte. @throws CapabilityFault if refused. */
     public byte loadByte(final Capability c, final long offset)
     {
-        return memory.loadByte(checkLoad(c, offset, Byte.BYTES));
+        final long address = checkLoad(c, offset, Byte.BYTES);
+        return barrier == null ? memory.loadByte(address) : (byte)loadThroughBarrier(address, Byte.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the short. @throws CapabilityFault if refused. */
     public short loadShort(final Capability c, final long offset)
     {
-        return memory.loadShort(checkLoad(c, offset, Short.BYTES));
+        final long address = checkLoad(c, offset, Short.BYTES);
+        return barrier == null ? memory.loadShort(address) : (short)loadThroughBarrier(address, Short.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the char. @throws CapabilityFault if refused. */
     public char loadChar(final Capability c, final long offset)
     {
-        return memory.loadChar(checkLoad(c, offset, Character.BYTES));
+        final long address = checkLoad(c, offset, Character.BYTES);
+        return barrier == null ? memory.loadChar(address) : (char)loadThroughBarrier(address, Character.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the int. @throws CapabilityFault if refused. */
     public int loadInt(final Capability c, final long offset)
     {
-        return memory.loadInt(checkLoad(c, offset, Integer.BYTES));
+        final long address = checkLoad(c, offset, Integer.BYTES);
+        return barrier == null ? memory.loadInt(address) : (int)loadThroughBarrier(address, Integer.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the long. @throws CapabilityFault if refused. */
     public long loadLong(final Capability c, final long offset)
     {
-        return memory.loadLong(checkLoad(c, offset, Long.BYTES));
+        final long address = checkLoad(c, offset, Long.BYTES);
+        return barrier == null ? memory.loadLong(address) : loadThroughBarrier(address, Long.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the float. @throws CapabilityFault if refused. */
     public float loadFloat(final Capability c, final long offset)
     {
-        return memory.loadFloat(checkLoad(c, offset, Float.BYTES));
+        final long address = checkLoad(c, offset, Float.BYTES);
+        return barrier == null ? memory.loadFloat(address)
+            : Float.intBitsToFloat((int)loadThroughBarrier(address, Float.BYTES));
     }
 
     /** @param c authority. @param offset from c's address. @return the double. @throws CapabilityFault if refused. */
     public double loadDouble(final Capability c, final long offset)
     {
-        return memory.loadDouble(checkLoad(c, offset, Double.BYTES));
+        final long address = checkLoad(c, offset, Double.BYTES);
+        return barrier == null ? memory.loadDouble(address)
+            : Double.longBitsToDouble(loadThroughBarrier(address, Double.BYTES));
     }
 
     /**
@@ -160,7 +181,15 @@ public final class CapabilityMemory
         final int length)
     {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
-        memory.loadBytes(checkLoad(c, offset, length), dst, dstOffset, length);
+        final long address = checkLoad(c, offset, length);
+        if (barrier == null)
+        {
+            memory.loadBytes(address, dst, dstOffset, length);
+        }
+        else
+        {
+            loadBytes(address, MemorySegment.ofArray(dst), dstOffset, length);
+        }
     }
 
     /**
@@ -178,7 +207,7 @@ public final class CapabilityMemory
     {
         requireLength(length);
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        memory.loadBytes(checkLoad(c, offset, length), dst, dstOffset, length);
+        loadBytes(checkLoad(c, offset, length), dst, dstOffset, length);
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -187,43 +216,78 @@ public final class CapabilityMemory
     /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
     public void storeByte(final Capability c, final long offset, final byte v)
     {
-        memory.storeByte(checkStore(c, offset, Byte.BYTES), v);
+        final long address = checkStore(c, offset, Byte.BYTES);
+        if (barrier != null)
+        {
+            beforeStore(address, Byte.BYTES);
+        }
+        memory.storeByte(address, v);
     }
 
     /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
     public void storeShort(final Capability c, final long offset, final short v)
     {
-        memory.storeShort(checkStore(c, offset, Short.BYTES), v);
+        final long address = checkStore(c, offset, Short.BYTES);
+        if (barrier != null)
+        {
+            beforeStore(address, Short.BYTES);
+        }
+        memory.storeShort(address, v);
     }
 
     /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
     public void storeChar(final Capability c, final long offset, final char v)
     {
-        memory.storeChar(checkStore(c, offset, Character.BYTES), v);
+        final long address = checkStore(c, offset, Character.BYTES);
+        if (barrier != null)
+        {
+            beforeStore(address, Character.BYTES);
+        }
+        memory.storeChar(address, v);
     }
 
     /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
     public void storeInt(final Capability c, final long offset, final int v)
     {
-        memory.storeInt(checkStore(c, offset, Integer.BYTES), v);
+        final long address = checkStore(c, offset, Integer.BYTES);
+        if (barrier != null)
+        {
+            beforeStore(address, Integer.BYTES);
+        }
+        memory.storeInt(address, v);
     }
 
     /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
     public void storeLong(final Capability c, final long offset, final long v)
     {
-        memory.storeLong(checkStore(c, offset, Long.BYTES), v);
+        final long address = checkStore(c, offset, Long.BYTES);
+        if (barrier != null)
+        {
+            beforeStore(address, Long.BYTES);
+        }
+        memory.storeLong(address, v);
     }
 
     /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
     public void storeFloat(final Capability c, final long offset, final float v)
     {
-        memory.storeFloat(checkStore(c, offset, Float.BYTES), v);
+        final long address = checkStore(c, offset, Float.BYTES);
+        if (barrier != null)
+        {
+            beforeStore(address, Float.BYTES);
+        }
+        memory.storeFloat(address, v);
     }
 
     /** @param c authority. @param offset from c's address. @param v value. @throws CapabilityFault if refused. */
     public void storeDouble(final Capability c, final long offset, final double v)
     {
-        memory.storeDouble(checkStore(c, offset, Double.BYTES), v);
+        final long address = checkStore(c, offset, Double.BYTES);
+        if (barrier != null)
+        {
+            beforeStore(address, Double.BYTES);
+        }
+        memory.storeDouble(address, v);
     }
 
     /**
@@ -240,7 +304,9 @@ public final class CapabilityMemory
         final int length)
     {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
-        memory.storeBytes(checkStore(c, offset, length), src, srcOffset, length);
+        final long address = checkStore(c, offset, length);
+        beforeStore(address, length);
+        memory.storeBytes(address, src, srcOffset, length);
     }
 
     /**
@@ -258,7 +324,9 @@ public final class CapabilityMemory
     {
         requireLength(length);
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
-        memory.storeBytes(checkStore(c, offset, length), src, srcOffset, length);
+        final long address = checkStore(c, offset, length);
+        beforeStore(address, length);
+        memory.storeBytes(address, src, srcOffset, length);
     }
 
     /**
@@ -273,7 +341,9 @@ public final class CapabilityMemory
     public void fill(final Capability c, final long offset, final long length, final byte value)
     {
         requireLength(length);
-        memory.fill(checkStore(c, offset, length), length, value);
+        final long address = checkStore(c, offset, length);
+        beforeStore(address, length);
+        memory.fill(address, length, value);
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -293,6 +363,10 @@ public final class CapabilityMemory
         if ((c.accessPermissions & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
         {
             throw fault(capabilityLoadFaultCause(c, address), c, address, CAP_SIZE);
+        }
+        if (barrier != null)
+        {
+            barrier.beforeCapabilityLoad(address);
         }
         final boolean keepTag = (c.permissions() & LOAD_CAP) != 0;
         while (true)
@@ -337,6 +411,10 @@ public final class CapabilityMemory
             || (address & (CAP_SIZE - 1)) != 0)
         {
             throw fault(capabilityStoreFaultCause(c, address, needed), c, address, CAP_SIZE);
+        }
+        if (barrier != null)
+        {
+            barrier.beforeStore(address);
         }
         memory.storeCapability(address, value.address(), value.metadataBits(), tagged);
     }
@@ -409,6 +487,12 @@ public final class CapabilityMemory
             checkTagsMayLand(dst, to, from, length);
         }
         checkStore(dst, dstOffset, length);
+        if (barrier != null && length > 0)
+        {
+            // A copy may carry capabilities, so it makes the source pages private like a capability load would.
+            beforeCapabilityLoads(from, length);
+            beforeStore(to, length);
+        }
         // Without STORE_CAP no tag may land, even one stored into the source after the check above.
         memory.copy(from, to, length, tagsCanMove && (dst.permissions() & STORE_CAP) != 0);
     }
@@ -437,6 +521,84 @@ public final class CapabilityMemory
                 throw fault(FaultCause.PERMIT_STORE_LOCAL_CAP, dst, to + (at - from), CAP_SIZE);
             }
             at = memory.tags().nextTagged(at + CAP_SIZE, endFull);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // The barrier paths: every call to the barrier is for one page.
+
+    private void beforeStore(final long address, final long length)
+    {
+        if (barrier == null || length <= 0)
+        {
+            return;
+        }
+        final long last = (address + length - 1) & -Geometry.PAGE_SIZE;
+        for (long page = address & -Geometry.PAGE_SIZE; page <= last; page += Geometry.PAGE_SIZE)
+        {
+            barrier.beforeStore(Math.max(page, address));
+        }
+    }
+
+    private void beforeCapabilityLoads(final long address, final long length)
+    {
+        final long last = (address + length - 1) & -Geometry.PAGE_SIZE;
+        for (long page = address & -Geometry.PAGE_SIZE; page <= last; page += Geometry.PAGE_SIZE)
+        {
+            barrier.beforeCapabilityLoad(Math.max(page, address));
+        }
+    }
+
+    /** Loads 1, 2, 4 or 8 little-endian bytes through the barrier; byte by byte if they straddle two pages. */
+    private long loadThroughBarrier(final long address, final int size)
+    {
+        if (((address ^ (address + size - 1)) & -Geometry.PAGE_SIZE) != 0)
+        {
+            long value = 0;
+            for (int i = 0; i < size; i++)
+            {
+                value |= (loadThroughBarrier(address + i, 1) & 0xFF) << (8 * i);
+            }
+            return value;
+        }
+        while (true)
+        {
+            final long at = barrier.beginLoad(address);
+            final long value = switch (size)
+            {
+                case 1 -> memory.loadByte(at);
+                case 2 -> memory.loadShort(at);
+                case 4 -> memory.loadInt(at);
+                default -> memory.loadLong(at);
+            };
+            if (barrier.endLoad())
+            {
+                return value;
+            }
+        }
+    }
+
+    private void loadBytes(final long address, final MemorySegment dst, final long dstOffset, final long length)
+    {
+        if (barrier == null)
+        {
+            memory.loadBytes(address, dst, dstOffset, length);
+            return;
+        }
+        long done = 0;
+        while (done < length)
+        {
+            final long at = address + done;
+            final long chunk = Math.min(length - done, Geometry.PAGE_SIZE - (at & (Geometry.PAGE_SIZE - 1)));
+            while (true)
+            {
+                memory.loadBytes(barrier.beginLoad(at), dst, dstOffset + done, chunk);
+                if (barrier.endLoad())
+                {
+                    break;
+                }
+            }
+            done += chunk;
         }
     }
 

@@ -117,7 +117,8 @@ public final class AddressSpace implements AutoCloseable
      * @param init      what its bytes must hold; its tags are always clear.
      * @return the area.
      * @throws IllegalArgumentException       for a non-positive or oversized size or a bad alignment.
-     * @throws AddressSpaceExhaustedException if no free range is large enough; nothing changes.
+     * @throws AddressSpaceExhaustedException if no free range is large enough; nothing is allocated (warm memory of
+     *                                        freed areas may have been given back to the OS in the attempt).
      */
     public Area allocate(final long size, final long alignment, final AreaInit init)
     {

@@ -58,9 +58,9 @@ public final class TagBitmap
      */
     static long summaryBytesFor(final long spaceSize)
     {
-        // At least one page: a tiny space still needs a summary word.
-        return Math.max(Geometry.PAGE_SIZE,
-            Geometry.alignUp(Geometry.alignUp(spaceSize >>> (PAGE_SHIFT + 3), Long.BYTES), Geometry.PAGE_SIZE));
+        // One bit per page, counting a partial last page, in whole 64-bit words, in whole pages.
+        final long pages = (spaceSize + Geometry.PAGE_SIZE - 1) >>> PAGE_SHIFT;
+        return Geometry.alignUp(((pages + 63) >>> 6) * Long.BYTES, Geometry.PAGE_SIZE);
     }
 
     /**
@@ -362,6 +362,10 @@ public final class TagBitmap
      */
     public long nextTagged(final long from, final long to)
     {
+        if (from >= to)
+        {
+            return -1;
+        }
         long granule = from >>> GRANULE_SHIFT;
         final long endGranule = (to + Geometry.GRANULE_SIZE - 1) >>> GRANULE_SHIFT;
         while (granule < endGranule)
