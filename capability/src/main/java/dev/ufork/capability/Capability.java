@@ -98,10 +98,8 @@ public final class Capability
      */
     static Capability fromMemory(final long addressWord, final long metadataWord, final boolean tag)
     {
-        if (!tag && addressWord == 0L && metadataWord == CheriConcentrate.NULL_METADATA)
-        {
-            return NULL;
-        }
+        // Always a fresh object, never the NULL singleton: a single allocation site lets the JIT scalar-replace
+        // a loaded capability that does not escape (a pointer chase), so such loads allocate nothing.
         return new Capability(tag, addressWord, metadataWord);
     }
 

@@ -189,6 +189,16 @@ public final class AddressSpace implements AutoCloseable
         return ownership;
     }
 
+    /**
+     * @param address an address in the space.
+     * @return whether the page holding it is backed by physical memory now ({@code mincore}).
+     */
+    public boolean isResident(final long address)
+    {
+        ensureOpen();
+        return residentBytes(address & -Geometry.PAGE_SIZE, Geometry.PAGE_SIZE) != 0;
+    }
+
     long residentBytes(final long base, final long length)
     {
         return NativeMemory.residentPages(data, base, length, Geometry.PAGE_SIZE) * Geometry.PAGE_SIZE;
