@@ -1,0 +1,194 @@
+package dev.ufork.kernel;
+
+import dev.ufork.kernel.relocation.RelocationWindow;
+import dev.ufork.kernel.relocation.Relocator;
+import dev.ufork.memory.Geometry;
+import dev.ufork.memory.PageLocks;
+import dev.ufork.memory.TaggedMemory;
+
+/**
+ * The copy-on-write engine: finds where a shared page's bytes live, copies a page into a µprocess with its
+ * capabilities relocated, and gives the children that still share a page their copy before their source writes it.
+ * <p>
+ * <b>Locking.</b> The bytes of a page that others still share live in exactly one "physical" page: that of the
+ * nearest ancestor (along the source chain) for which the page is PRIVATE. Whoever copies out of a physical page
+ * holds that page's {@link PageLocks} stripe, and so does its owner while it gives its sharers their copies before
+ * a write ({@link #makeExclusive}). The owner writes the page only after that, so a copy never sees a half-written
+ * page; optimistic readers of a shared page validate against the same stripe. A thread holds at most one stripe at
+ * a time, and a thread that finds a page COPYING waits only after releasing its stripe, so nothing can deadlock.
+ * <p>
+ * Thread safety: all methods may be called from any thread.
+ */
+final class Sharing
+{
+    private final TaggedMemory memory;
+    private final PageLocks locks;
+    private final Relocator relocator;
+    private final KernelStatistics statistics;
+
+    Sharing(final TaggedMemory memory, final Relocator relocator, final KernelStatistics statistics)
+    {
+        this.memory = memory;
+        this.locks = memory.locks();
+        this.relocator = relocator;
+        this.statistics = statistics;
+    }
+
+    /**
+     * @return the µprocess whose area physically holds {@code process}'s view of {@code page}: the nearest along the
+     *         source chain for which the page is private.
+     */
+    static MicroProcess physicalOwner(final MicroProcess process, final int page)
+    {
+        MicroProcess at = process;
+        while (!at.isPagePrivate(page))
+        {
+            at = at.source;
+        }
+        return at;
+    }
+
+    private int stripeOf(final MicroProcess owner, final int page)
+    {
+        return locks.stripeOf(owner.pageAddress(page) >>> Geometry.PAGE_SHIFT);
+    }
+
+    /**
+     * Makes {@code page} of {@code process} PRIVATE by copying its current view into it, relocating the
+     * capabilities that point into the physical owner's area. Returns at once if it already is.
+     *
+     * @param process    the µprocess.
+     * @param page       the page index in its area.
+     * @param heldOwner  a µprocess whose stripe for {@code page} the calling thread already holds, or null.
+     * @param cause      why the copy happens, for statistics.
+     */
+    void materialize(final MicroProcess process, final int page, final MicroProcess heldOwner, final PageCopyCause cause)
+    {
+        while (true)
+        {
+            if (process.isPagePrivate(page))
+            {
+                return;
+            }
+            final MicroProcess owner = physicalOwner(process.source, page);
+            final boolean lockHere = owner != heldOwner;
+            final int stripe = stripeOf(owner, page);
+            if (lockHere)
+            {
+                locks.lockStripe(stripe);
+            }
+            boolean done = false;
+            boolean busy = false;
+            try
+            {
+                if (process.isPagePrivate(page))
+                {
+                    return;
+                }
+                if (physicalOwner(process.source, page) == owner)
+                {
+                    if (process.states.transition(page, PageStates.SHARED, PageStates.COPYING))
+                    {
+                        copyPage(owner, process, page);
+                        process.states.transition(page, PageStates.COPYING, PageStates.PRIVATE);
+                        statistics.pageCopied(cause);
+                        done = true;
+                    }
+                    else
+                    {
+                        busy = true;
+                    }
+                }
+            }
+            finally
+            {
+                if (lockHere)
+                {
+                    locks.unlockStripe(stripe);
+                }
+            }
+            if (done)
+            {
+                return;
+            }
+            if (busy)
+            {
+                // Another thread is copying this page from some owner it holds; it needs nothing we hold.
+                while (process.states.get(page) == PageStates.COPYING)
+                {
+                    Thread.onSpinWait();
+                }
+            }
+        }
+    }
+
+    private void copyPage(final MicroProcess from, final MicroProcess to, final int page)
+    {
+        final RelocationWindow window = new RelocationWindow(from.base, from.base + from.area.size(), to.base,
+            to.base + to.area.size());
+        final long relocated = relocator.copyAndRelocate(memory, from.pageAddress(page), to.pageAddress(page), window);
+        statistics.capabilitiesRelocated(relocated);
+    }
+
+    /**
+     * Before {@code process} writes {@code page}: gives every child that still shares the page its own copy, then
+     * marks the page exclusive for the current fork epoch. The page itself must already be private.
+     */
+    void makeExclusive(final MicroProcess process, final int page, final PageCopyCause cause)
+    {
+        final int stripe = stripeOf(process, page);
+        locks.lockStripe(stripe);
+        try
+        {
+            final int since = process.exclusiveEpoch[page];
+            for (final MicroProcess.Sharer sharer : process.sharers)
+            {
+                final MicroProcess child = sharer.child();
+                if (sharer.epoch() > since && child.state != MicroProcess.State.REAPED
+                    && !child.isPagePrivate(page))
+                {
+                    materialize(child, page, process, cause);
+                }
+            }
+            process.exclusiveEpoch[page] = process.forkEpoch;
+        }
+        finally
+        {
+            locks.unlockStripe(stripe);
+        }
+    }
+
+    /** Copies every page of {@code process} that is not yet private (an eager fork, or a source about to go). */
+    void materializeAll(final MicroProcess process, final PageCopyCause cause)
+    {
+        if (process.states == null)
+        {
+            return;
+        }
+        for (int page = 0; page < process.pages; page++)
+        {
+            materialize(process, page, null, cause);
+        }
+    }
+
+    /**
+     * Before the area of {@code source} is freed: every live µprocess that may still read pages through it gets
+     * private copies of them.
+     */
+    void detachSharers(final MicroProcess source)
+    {
+        for (final MicroProcess.Sharer sharer : source.sharers)
+        {
+            if (sharer.child().state != MicroProcess.State.REAPED)
+            {
+                materializeAll(sharer.child(), PageCopyCause.SOURCE_EXIT);
+            }
+        }
+        source.sharers.clear();
+    }
+
+    PageLocks locks()
+    {
+        return locks;
+    }
+}
