@@ -4,6 +4,8 @@ import dev.ufork.memory.os.NativeMemory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.BitSet;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -197,6 +199,18 @@ public final class AddressSpace implements AutoCloseable
     {
         ensureOpen();
         return residentBytes(address & -Geometry.PAGE_SIZE, Geometry.PAGE_SIZE) != 0;
+    }
+
+    /**
+     * @param base   a page-aligned address in the space.
+     * @param length bytes from there, rounded up to whole pages.
+     * @return bit {@code i} set iff page {@code i} of the range is backed by physical memory now ({@code mincore}).
+     */
+    public BitSet residentPages(final long base, final long length)
+    {
+        ensureOpen();
+        Objects.checkFromIndexSize(base, length, size());
+        return NativeMemory.residency(data, base, length, Geometry.PAGE_SIZE);
     }
 
     long residentBytes(final long base, final long length)

@@ -1,5 +1,7 @@
 package dev.ufork.memory;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * A contiguous, aligned range of the address space owned by one µprocess or by the kernel: {@code [base, base +
  * size)}, page-aligned, from {@link AddressSpace#allocate}. It stays valid until {@link AddressSpace#free(Area)}.
@@ -11,7 +13,7 @@ public final class Area
     private final AddressSpace space;
     private final long base;
     private final long size;
-    private volatile boolean live = true;
+    private final AtomicBoolean live = new AtomicBoolean(true);
     private volatile long usedBytes;
 
     Area(final AddressSpace space, final long base, final long size)
@@ -51,7 +53,7 @@ public final class Area
     /** @return whether the area has not been freed. */
     public boolean isLive()
     {
-        return live;
+        return live.get();
     }
 
     /** @return the space that owns the area. */
@@ -119,7 +121,7 @@ public final class Area
 
     private void requireChunkAligned()
     {
-        if (!live)
+        if (!live.get())
         {
             throw new IllegalStateException(this + " is freed");
         }
@@ -129,15 +131,16 @@ public final class Area
         }
     }
 
-    void kill()
+    /** @return whether this call freed the area (false if it was already freed). */
+    boolean kill()
     {
-        live = false;
+        return live.compareAndSet(true, false);
     }
 
     @Override
     public String toString()
     {
         return "Area[0x" + Long.toHexString(base) + ", 0x" + Long.toHexString(base + size) + ")"
-            + (live ? "" : " (freed)");
+            + (live.get() ? "" : " (freed)");
     }
 }

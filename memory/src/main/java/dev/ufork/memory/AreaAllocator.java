@@ -1,9 +1,11 @@
 package dev.ufork.memory;
 
-import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Places areas in the space: first fit over address-ordered free extents, with coalescing, plus a bounded cache of
@@ -12,21 +14,37 @@ import java.util.TreeMap;
  * Why the warm cache: the first touch of a page costs a kernel fault (about 2.8 µs per 4 KiB on our machines),
  * while re-zeroing a resident page costs tens of nanoseconds. Fork and exit churn areas of the same size, so exact-size
  * reuse catches most of them. Memory beyond the retention limit is given back with {@code madvise(MADV_DONTNEED)},
- * so the resident size falls when areas are freed.
+ * oldest first, so the resident size falls when areas are freed.
  * <p>
- * Thread safety: all methods synchronise on the allocator; each runs in O(free extents + warm areas).
+ * Thread safety: safe for concurrent use. The warm cache is a lock-free deque, so the fork/exit churn of same-sized
+ * areas takes no lock; only carving cold memory and returning it takes the cold-extent lock, and the
+ * {@code madvise} of released memory runs outside it.
  */
 final class AreaAllocator
 {
-    /** Cold free extents: base → size. Their memory is untouched or released, so it reads as zero. */
+    /** A freed, resident area; {@code taken} makes sure exactly one thread reuses or releases it. */
+    private static final class WarmExtent
+    {
+        final long base;
+        final long size;
+        final AtomicBoolean taken = new AtomicBoolean();
+
+        WarmExtent(final long base, final long size)
+        {
+            this.base = base;
+            this.size = size;
+        }
+    }
+
+    /** Cold free extents: base → size. Their memory is untouched or released, so it reads as zero. Guarded by itself. */
     private final TreeMap<Long, Long> cold = new TreeMap<>();
-    /** Warm free areas, most recently freed first: {base, size}. Resident, tags clear, bytes unspecified. */
-    private final ArrayDeque<long[]> warm = new ArrayDeque<>();
+    /** Warm free areas, most recently freed first. Resident, tags clear, bytes unspecified. */
+    private final ConcurrentLinkedDeque<WarmExtent> warm = new ConcurrentLinkedDeque<>();
+    private final AtomicLong warmBytes = new AtomicLong();
+    private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong liveAreas = new AtomicLong();
     private final AddressSpace space;
     private final long retainLimit;
-    private long warmBytes;
-    private long liveBytes;
-    private long liveAreas;
 
     AreaAllocator(final AddressSpace space, final long start, final long end, final long retainLimit)
     {
@@ -35,7 +53,7 @@ final class AreaAllocator
         cold.put(start, end - start);
     }
 
-    synchronized Area allocate(final long size, final long alignment, final AreaInit init)
+    Area allocate(final long size, final long alignment, final AreaInit init)
     {
         final Area recycled = takeWarm(size, alignment, init);
         if (recycled != null)
@@ -51,7 +69,7 @@ final class AreaAllocator
         if (base < 0)
         {
             throw new AddressSpaceExhaustedException("no free range of " + size + " bytes aligned to " + alignment
-                + " in a space of " + space.size() + " bytes (" + liveAreas + " live areas, " + liveBytes
+                + " in a space of " + space.size() + " bytes (" + liveAreas.get() + " live areas, " + liveBytes.get()
                 + " bytes live, largest free extent " + largestColdExtent() + " bytes)");
         }
         return admit(base, size);
@@ -59,19 +77,19 @@ final class AreaAllocator
 
     private Area takeWarm(final long size, final long alignment, final AreaInit init)
     {
-        for (final Iterator<long[]> it = warm.iterator(); it.hasNext(); )
+        for (final Iterator<WarmExtent> it = warm.iterator(); it.hasNext(); )
         {
-            final long[] extent = it.next();
-            if (extent[1] == size && (extent[0] & (alignment - 1)) == 0)
+            final WarmExtent extent = it.next();
+            if (extent.size == size && (extent.base & (alignment - 1)) == 0 && extent.taken.compareAndSet(false, true))
             {
-                it.remove();
-                warmBytes -= size;
+                warm.removeFirstOccurrence(extent);
+                warmBytes.addAndGet(-size);
                 if (init == AreaInit.ZEROED)
                 {
                     // Nobody else can reach a free area, so a raw fill is safe; its tags were cleared at free.
-                    space.memory().segment().asSlice(extent[0], size).fill((byte)0);
+                    space.memory().segment().asSlice(extent.base, size).fill((byte)0);
                 }
-                return admit(extent[0], size);
+                return admit(extent.base, size);
             }
         }
         return null;
@@ -79,132 +97,142 @@ final class AreaAllocator
 
     private long takeCold(final long size, final long alignment)
     {
-        for (final Map.Entry<Long, Long> e : cold.entrySet())
+        synchronized (cold)
         {
-            final long base = e.getKey();
-            final long extentSize = e.getValue();
-            final long aligned = Geometry.alignUp(base, alignment);
-            if (aligned + size <= base + extentSize && aligned >= base)
+            for (final Map.Entry<Long, Long> e : cold.entrySet())
             {
-                cold.remove(base);
-                if (aligned > base)
+                final long base = e.getKey();
+                final long extentSize = e.getValue();
+                final long aligned = Geometry.alignUp(base, alignment);
+                if (aligned + size <= base + extentSize && aligned >= base)
                 {
-                    cold.put(base, aligned - base);
+                    cold.remove(base);
+                    if (aligned > base)
+                    {
+                        cold.put(base, aligned - base);
+                    }
+                    final long after = base + extentSize - (aligned + size);
+                    if (after > 0)
+                    {
+                        cold.put(aligned + size, after);
+                    }
+                    return aligned;
                 }
-                final long after = base + extentSize - (aligned + size);
-                if (after > 0)
-                {
-                    cold.put(aligned + size, after);
-                }
-                return aligned;
             }
+            return -1;
         }
-        return -1;
     }
 
     private Area admit(final long base, final long size)
     {
-        liveBytes += size;
-        liveAreas++;
+        liveBytes.addAndGet(size);
+        liveAreas.incrementAndGet();
         return new Area(space, base, size);
     }
 
-    synchronized void free(final Area area)
+    void free(final Area area)
     {
         if (area.space() != space)
         {
             throw new InvalidAreaException("area " + area + " belongs to another address space");
         }
-        if (!area.isLive())
+        if (!area.kill())
         {
             throw new InvalidAreaException("area " + area + " freed twice");
         }
         if (area.ownerThreadId() != AreaOwnership.SHARED)
         {
-            area.share();
+            space.ownership().assign(area.base(), area.size(), AreaOwnership.SHARED);
         }
-        area.kill();
-        liveBytes -= area.size();
-        liveAreas--;
+        liveBytes.addAndGet(-area.size());
+        liveAreas.decrementAndGet();
         // Stale capabilities into the area must not survive into its next owner.
         space.memory().tags().clearRange(area.base(), area.size());
-        if (area.size() <= retainLimit)
-        {
-            warm.addFirst(new long[] {area.base(), area.size()});
-            warmBytes += area.size();
-            while (warmBytes > retainLimit)
-            {
-                final long[] oldest = warm.removeLast();
-                warmBytes -= oldest[1];
-                releaseToCold(oldest[0], oldest[1]);
-            }
-        }
-        else
+        if (area.size() > retainLimit)
         {
             releaseToCold(area.base(), area.size());
+            return;
+        }
+        warm.addFirst(new WarmExtent(area.base(), area.size()));
+        warmBytes.addAndGet(area.size());
+        while (warmBytes.get() > retainLimit)
+        {
+            final WarmExtent oldest = warm.pollLast();
+            if (oldest == null)
+            {
+                break;
+            }
+            if (oldest.taken.compareAndSet(false, true))
+            {
+                warmBytes.addAndGet(-oldest.size);
+                releaseToCold(oldest.base, oldest.size);
+            }
         }
     }
 
     /** Gives every warm area's memory back to the OS. */
-    synchronized void releaseAllWarm()
+    void releaseAllWarm()
     {
-        while (!warm.isEmpty())
+        WarmExtent extent;
+        while ((extent = warm.pollFirst()) != null)
         {
-            final long[] extent = warm.removeFirst();
-            releaseToCold(extent[0], extent[1]);
+            if (extent.taken.compareAndSet(false, true))
+            {
+                warmBytes.addAndGet(-extent.size);
+                releaseToCold(extent.base, extent.size);
+            }
         }
-        warmBytes = 0;
     }
 
     private void releaseToCold(final long base, final long size)
     {
         space.releasePages(base, size);
-        long start = base;
-        long length = size;
-        final Map.Entry<Long, Long> before = cold.floorEntry(base);
-        if (before != null && before.getKey() + before.getValue() == base)
+        synchronized (cold)
         {
-            start = before.getKey();
-            length += before.getValue();
-            cold.remove(before.getKey());
+            long start = base;
+            long length = size;
+            final Map.Entry<Long, Long> before = cold.floorEntry(base);
+            if (before != null && before.getKey() + before.getValue() == base)
+            {
+                start = before.getKey();
+                length += before.getValue();
+                cold.remove(before.getKey());
+            }
+            final Long afterSize = cold.get(base + size);
+            if (afterSize != null)
+            {
+                cold.remove(base + size);
+                length += afterSize;
+            }
+            cold.put(start, length);
         }
-        final Long afterSize = cold.get(base + size);
-        if (afterSize != null)
-        {
-            cold.remove(base + size);
-            length += afterSize;
-        }
-        cold.put(start, length);
     }
 
     private long largestColdExtent()
     {
-        long largest = 0;
-        for (final long s : cold.values())
+        synchronized (cold)
         {
-            largest = Math.max(largest, s);
+            long largest = 0;
+            for (final long s : cold.values())
+            {
+                largest = Math.max(largest, s);
+            }
+            return largest;
         }
-        return largest;
     }
 
-    synchronized long liveBytes()
+    long liveBytes()
     {
-        return liveBytes;
+        return liveBytes.get();
     }
 
-    synchronized long liveAreas()
+    long liveAreas()
     {
-        return liveAreas;
+        return liveAreas.get();
     }
 
-    synchronized long warmBytes()
+    long warmBytes()
     {
-        return warmBytes;
-    }
-
-    /** @return {base, size} pairs of every extent that may be resident: live areas are the caller's business. */
-    synchronized long[][] warmExtents()
-    {
-        return warm.toArray(new long[0][]);
+        return warmBytes.get();
     }
 }

@@ -12,6 +12,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.BitSet;
 
 /**
  * The only place in ufork that calls native code: {@code mmap}, {@code munmap}, {@code madvise} and
@@ -207,11 +208,32 @@ public final class NativeMemory
     public static long residentPages(
         final MemorySegment reservation, final long offset, final long length, final long pageSize)
     {
+        return residency(reservation, offset, length, pageSize).cardinality();
+    }
+
+    /**
+     * Which pages of {@code [offset, offset + length)} are resident, with one {@code mincore} call.
+     *
+     * @param reservation a segment made by {@link #reserve(long, Arena)}.
+     * @param offset      page-aligned start within the reservation.
+     * @param length      length in bytes; rounded up to whole pages; at most 2^31 - 1 pages.
+     * @param pageSize    the system page size.
+     * @return bit {@code i} set iff page {@code i} of the range is resident.
+     * @throws NativeMemoryException if {@code mincore} fails.
+     */
+    public static BitSet residency(
+        final MemorySegment reservation, final long offset, final long length, final long pageSize)
+    {
+        final BitSet resident = new BitSet();
         if (length == 0)
         {
-            return 0;
+            return resident;
         }
         final long pages = (length + pageSize - 1) / pageSize;
+        if (pages > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("too many pages for one residency query: " + pages);
+        }
         final MemorySegment range = reservation.asSlice(offset, pages * pageSize);
         try (Arena arena = Arena.ofConfined())
         {
@@ -222,10 +244,12 @@ public final class NativeMemory
             {
                 throw failure("mincore", state, "offset=" + offset + ", length=" + length);
             }
-            long resident = 0;
-            for (long i = 0; i < pages; i++)
+            for (int i = 0; i < pages; i++)
             {
-                resident += vector.get(ValueLayout.JAVA_BYTE, i) & 1;
+                if ((vector.get(ValueLayout.JAVA_BYTE, i) & 1) != 0)
+                {
+                    resident.set(i);
+                }
             }
             return resident;
         }
