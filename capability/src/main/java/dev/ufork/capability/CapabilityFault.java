@@ -32,6 +32,23 @@ public final class CapabilityFault extends RuntimeException
         this.size = size;
     }
 
+    /**
+     * Creates a fault and records its {@code dev.ufork.CapabilityFault} JFR event, as every fault raised by checked
+     * access is recorded: for code outside this package that refuses accesses (a kernel's {@link AccessBarrier}).
+     *
+     * @param cause     the check that failed.
+     * @param authority the capability the access was made through.
+     * @param address   the first address of the access.
+     * @param size      the number of bytes of the access.
+     * @return the fault, to throw.
+     */
+    public static CapabilityFault recorded(final FaultCause cause, final Capability authority, final long address,
+        final long size)
+    {
+        CapabilityFaultEvent.record(cause, authority, address, size);
+        return new CapabilityFault(cause, authority, address, size);
+    }
+
     /** @return why the access was refused. */
     public FaultCause faultCause()
     {

@@ -109,8 +109,7 @@ public final class CapabilityMemory
     private static CapabilityFault fault(
         final FaultCause cause, final Capability c, final long address, final long size)
     {
-        CapabilityFaultEvent.record(cause, c, address, size);
-        return new CapabilityFault(cause, c, address, size);
+        return CapabilityFault.recorded(cause, c, address, size);
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -120,35 +119,35 @@ public final class CapabilityMemory
     public byte loadByte(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Byte.BYTES);
-        return barrier == null ? memory.loadByte(address) : (byte)loadThroughBarrier(address, Byte.BYTES);
+        return barrier == null ? memory.loadByte(address) : (byte)loadThroughBarrier(c, address, Byte.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the short. @throws CapabilityFault if refused. */
     public short loadShort(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Short.BYTES);
-        return barrier == null ? memory.loadShort(address) : (short)loadThroughBarrier(address, Short.BYTES);
+        return barrier == null ? memory.loadShort(address) : (short)loadThroughBarrier(c, address, Short.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the char. @throws CapabilityFault if refused. */
     public char loadChar(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Character.BYTES);
-        return barrier == null ? memory.loadChar(address) : (char)loadThroughBarrier(address, Character.BYTES);
+        return barrier == null ? memory.loadChar(address) : (char)loadThroughBarrier(c, address, Character.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the int. @throws CapabilityFault if refused. */
     public int loadInt(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Integer.BYTES);
-        return barrier == null ? memory.loadInt(address) : (int)loadThroughBarrier(address, Integer.BYTES);
+        return barrier == null ? memory.loadInt(address) : (int)loadThroughBarrier(c, address, Integer.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the long. @throws CapabilityFault if refused. */
     public long loadLong(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Long.BYTES);
-        return barrier == null ? memory.loadLong(address) : loadThroughBarrier(address, Long.BYTES);
+        return barrier == null ? memory.loadLong(address) : loadThroughBarrier(c, address, Long.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the float. @throws CapabilityFault if refused. */
@@ -156,7 +155,7 @@ public final class CapabilityMemory
     {
         final long address = checkLoad(c, offset, Float.BYTES);
         return barrier == null ? memory.loadFloat(address)
-            : Float.intBitsToFloat((int)loadThroughBarrier(address, Float.BYTES));
+            : Float.intBitsToFloat((int)loadThroughBarrier(c, address, Float.BYTES));
     }
 
     /** @param c authority. @param offset from c's address. @return the double. @throws CapabilityFault if refused. */
@@ -164,7 +163,7 @@ public final class CapabilityMemory
     {
         final long address = checkLoad(c, offset, Double.BYTES);
         return barrier == null ? memory.loadDouble(address)
-            : Double.longBitsToDouble(loadThroughBarrier(address, Double.BYTES));
+            : Double.longBitsToDouble(loadThroughBarrier(c, address, Double.BYTES));
     }
 
     /**
@@ -188,7 +187,7 @@ public final class CapabilityMemory
         }
         else
         {
-            loadBytes(address, MemorySegment.ofArray(dst), dstOffset, length);
+            loadBytesAt(c, address, MemorySegment.ofArray(dst), dstOffset, length);
         }
     }
 
@@ -207,7 +206,7 @@ public final class CapabilityMemory
     {
         requireLength(length);
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        loadBytes(checkLoad(c, offset, length), dst, dstOffset, length);
+        loadBytesAt(c, checkLoad(c, offset, length), dst, dstOffset, length);
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -219,7 +218,7 @@ public final class CapabilityMemory
         final long address = checkStore(c, offset, Byte.BYTES);
         if (barrier != null)
         {
-            beforeStore(address, Byte.BYTES);
+            beforeStore(c, address, Byte.BYTES);
         }
         memory.storeByte(address, v);
     }
@@ -230,7 +229,7 @@ public final class CapabilityMemory
         final long address = checkStore(c, offset, Short.BYTES);
         if (barrier != null)
         {
-            beforeStore(address, Short.BYTES);
+            beforeStore(c, address, Short.BYTES);
         }
         memory.storeShort(address, v);
     }
@@ -241,7 +240,7 @@ public final class CapabilityMemory
         final long address = checkStore(c, offset, Character.BYTES);
         if (barrier != null)
         {
-            beforeStore(address, Character.BYTES);
+            beforeStore(c, address, Character.BYTES);
         }
         memory.storeChar(address, v);
     }
@@ -252,7 +251,7 @@ public final class CapabilityMemory
         final long address = checkStore(c, offset, Integer.BYTES);
         if (barrier != null)
         {
-            beforeStore(address, Integer.BYTES);
+            beforeStore(c, address, Integer.BYTES);
         }
         memory.storeInt(address, v);
     }
@@ -263,7 +262,7 @@ public final class CapabilityMemory
         final long address = checkStore(c, offset, Long.BYTES);
         if (barrier != null)
         {
-            beforeStore(address, Long.BYTES);
+            beforeStore(c, address, Long.BYTES);
         }
         memory.storeLong(address, v);
     }
@@ -274,7 +273,7 @@ public final class CapabilityMemory
         final long address = checkStore(c, offset, Float.BYTES);
         if (barrier != null)
         {
-            beforeStore(address, Float.BYTES);
+            beforeStore(c, address, Float.BYTES);
         }
         memory.storeFloat(address, v);
     }
@@ -285,7 +284,7 @@ public final class CapabilityMemory
         final long address = checkStore(c, offset, Double.BYTES);
         if (barrier != null)
         {
-            beforeStore(address, Double.BYTES);
+            beforeStore(c, address, Double.BYTES);
         }
         memory.storeDouble(address, v);
     }
@@ -305,7 +304,7 @@ public final class CapabilityMemory
     {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
         final long address = checkStore(c, offset, length);
-        beforeStore(address, length);
+        beforeStore(c, address, length);
         memory.storeBytes(address, src, srcOffset, length);
     }
 
@@ -325,7 +324,7 @@ public final class CapabilityMemory
         requireLength(length);
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
         final long address = checkStore(c, offset, length);
-        beforeStore(address, length);
+        beforeStore(c, address, length);
         memory.storeBytes(address, src, srcOffset, length);
     }
 
@@ -342,7 +341,7 @@ public final class CapabilityMemory
     {
         requireLength(length);
         final long address = checkStore(c, offset, length);
-        beforeStore(address, length);
+        beforeStore(c, address, length);
         memory.fill(address, length, value);
     }
 
@@ -366,7 +365,7 @@ public final class CapabilityMemory
         }
         if (barrier != null)
         {
-            barrier.beforeCapabilityLoad(address);
+            barrier.beforeCapabilityLoad(c, address);
         }
         final boolean keepTag = (c.permissions() & LOAD_CAP) != 0;
         while (true)
@@ -414,7 +413,7 @@ public final class CapabilityMemory
         }
         if (barrier != null)
         {
-            barrier.beforeStore(address);
+            barrier.beforeStore(c, address);
         }
         memory.storeCapability(address, value.address(), value.metadataBits(), tagged);
     }
@@ -481,6 +480,12 @@ public final class CapabilityMemory
         {
             throw fault(dataFaultCause(dst, to, length, STORE, FaultCause.PERMIT_STORE), dst, to, length);
         }
+        if (barrier != null && length > 0)
+        {
+            // A copy may carry capabilities, so it makes the source pages private like a capability load would; and
+            // it must, before the tags that would travel are read below.
+            beforeCapabilityLoads(src, from, length);
+        }
         final boolean tagsCanMove = (src.permissions() & LOAD_CAP) != 0 && ((from ^ to) & (CAP_SIZE - 1)) == 0;
         if (tagsCanMove)
         {
@@ -489,9 +494,7 @@ public final class CapabilityMemory
         checkStore(dst, dstOffset, length);
         if (barrier != null && length > 0)
         {
-            // A copy may carry capabilities, so it makes the source pages private like a capability load would.
-            beforeCapabilityLoads(from, length);
-            beforeStore(to, length);
+            beforeStore(dst, to, length);
         }
         // Without STORE_CAP no tag may land, even one stored into the source after the check above.
         memory.copy(from, to, length, tagsCanMove && (dst.permissions() & STORE_CAP) != 0);
@@ -527,7 +530,7 @@ public final class CapabilityMemory
     // ----------------------------------------------------------------------------------------------------------
     // The barrier paths: every call to the barrier is for one page.
 
-    private void beforeStore(final long address, final long length)
+    private void beforeStore(final Capability authority, final long address, final long length)
     {
         if (barrier == null || length <= 0)
         {
@@ -536,34 +539,34 @@ public final class CapabilityMemory
         final long last = (address + length - 1) & -Geometry.PAGE_SIZE;
         for (long page = address & -Geometry.PAGE_SIZE; page <= last; page += Geometry.PAGE_SIZE)
         {
-            barrier.beforeStore(Math.max(page, address));
+            barrier.beforeStore(authority, Math.max(page, address));
         }
     }
 
-    private void beforeCapabilityLoads(final long address, final long length)
+    private void beforeCapabilityLoads(final Capability authority, final long address, final long length)
     {
         final long last = (address + length - 1) & -Geometry.PAGE_SIZE;
         for (long page = address & -Geometry.PAGE_SIZE; page <= last; page += Geometry.PAGE_SIZE)
         {
-            barrier.beforeCapabilityLoad(Math.max(page, address));
+            barrier.beforeCapabilityLoad(authority, Math.max(page, address));
         }
     }
 
     /** Loads 1, 2, 4 or 8 little-endian bytes through the barrier; byte by byte if they straddle two pages. */
-    private long loadThroughBarrier(final long address, final int size)
+    private long loadThroughBarrier(final Capability authority, final long address, final int size)
     {
         if (((address ^ (address + size - 1)) & -Geometry.PAGE_SIZE) != 0)
         {
             long value = 0;
             for (int i = 0; i < size; i++)
             {
-                value |= (loadThroughBarrier(address + i, 1) & 0xFF) << (8 * i);
+                value |= (loadThroughBarrier(authority, address + i, 1) & 0xFF) << (8 * i);
             }
             return value;
         }
         while (true)
         {
-            final long at = barrier.beginLoad(address);
+            final long at = barrier.beginLoad(authority, address, size);
             final long value = switch (size)
             {
                 case 1 -> memory.loadByte(at);
@@ -578,7 +581,8 @@ public final class CapabilityMemory
         }
     }
 
-    private void loadBytes(final long address, final MemorySegment dst, final long dstOffset, final long length)
+    private void loadBytesAt(final Capability authority, final long address, final MemorySegment dst,
+        final long dstOffset, final long length)
     {
         if (barrier == null)
         {
@@ -592,7 +596,7 @@ public final class CapabilityMemory
             final long chunk = Math.min(length - done, Geometry.PAGE_SIZE - (at & (Geometry.PAGE_SIZE - 1)));
             while (true)
             {
-                memory.loadBytes(barrier.beginLoad(at), dst, dstOffset + done, chunk);
+                memory.loadBytes(barrier.beginLoad(authority, at, chunk), dst, dstOffset + done, chunk);
                 if (barrier.endLoad())
                 {
                     break;

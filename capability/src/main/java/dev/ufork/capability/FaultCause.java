@@ -24,7 +24,14 @@ public enum FaultCause
     /** Some byte of the access lies outside the authority's bounds. */
     LENGTH(0x01),
     /** A capability load or store at an address that is not a multiple of 16. */
-    ALIGNMENT(0x100);
+    ALIGNMENT(0x100),
+    /**
+     * The access passed every capability check but lies outside the memory of the µprocess making it: the authority
+     * never belonged to this µprocess (say, a Java object captured from its parent before a fork). Raised by a
+     * kernel's {@link AccessBarrier}, after all architectural checks; reported with the ISA's code for a
+     * software-defined violation.
+     */
+    ISOLATION(0x08);
 
     private final int code;
 

@@ -187,9 +187,14 @@ class CapabilityMemoryModelTest
             System.out.println(ModelSeeds.replay(seed) + ": " + ops + " ops, " + successes + " succeeded, faults "
                 + faults + ", tagged loads " + taggedLoads + ", stripped loads " + strippedLoads
                 + ", tags moved by copy " + travelledTags + ", local stores " + localStores);
-            // The generator must have reached every corner, or the run proves little.
+            // The generator must have reached every corner, or the run proves little. ISOLATION comes only from a
+            // kernel's access barrier, which this model has none of (the kernel's tests cover it).
             for (final FaultCause cause : FaultCause.values())
             {
+                if (cause == FaultCause.ISOLATION)
+                {
+                    continue;
+                }
                 check(faults.getOrDefault(cause, 0) > 0, "no " + cause + " fault was generated; faults " + faults);
             }
             check(successes > ops / 4, "too few successful operations: " + successes);
