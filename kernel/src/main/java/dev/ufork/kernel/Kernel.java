@@ -10,7 +10,6 @@ import dev.ufork.memory.AddressSpace;
 import dev.ufork.memory.AddressSpaceExhaustedException;
 import dev.ufork.memory.Area;
 import dev.ufork.memory.AreaInit;
-import dev.ufork.memory.Geometry;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,14 +21,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A single-address-space kernel: µprocesses living in areas of one {@link AddressSpace}, with POSIX-style fork,
- * exit, wait and kill.
+ * exit, wait, kill and signals.
  * <p>
  * {@code fork} is how Java says "fork returns twice": {@link ProcessContext#fork(Program)} returns the child's pid to
  * the parent at once, and the child runs the given {@link Program} on its own thread with its own
  * {@link ProcessContext}, whose memory and registers are relocated copies of the parent's at the instant of the
- * fork. A program must keep its state in its area and registers; Java objects it captured are not copied.
+ * fork. A program must keep its state in its area and registers; Java objects it captured are not copied, and a
+ * capability captured that way faults in the child ({@code ISOLATION}).
  * <p>
- * µprocesses run in parallel, each on its own (virtual) thread, and each area is confined to its µprocess's thread
+ * µprocesses run in parallel, each on its own virtual thread, and each area is confined to its µprocess's thread
  * ({@link Area#confineTo(Thread)}), so its stores take no lock. Fork and page copies take no global lock: a fork
  * allocates the child's area, and the copy-on-write engine locks one page stripe at a time.
  * <p>
@@ -44,9 +44,8 @@ public final class Kernel implements AutoCloseable
     /** What a µprocess's capabilities may do: data and capabilities, but no sealing and no system registers. */
     static final int PROCESS_PERMISSIONS = Permissions.CAP_READ_WRITE | Permissions.USER_ALL;
 
-    private static final long MIN_AREA = 64 << 10;
-    /** The object type that seals kernel-entry capabilities. */
-    static final int KERNEL_OBJECT_TYPE = 1;
+    /** The smallest area a µprocess gets: a power of two, so areas align to their size. */
+    static final long MIN_AREA = 64 << 10;
 
     private final KernelConfig config;
     private final AddressSpace space;
@@ -57,27 +56,30 @@ public final class Kernel implements AutoCloseable
     private final ConcurrentHashMap<Integer, MicroProcess> table = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, CompletableFuture<Integer>> spawned = new ConcurrentHashMap<>();
     private final AtomicInteger nextPid = new AtomicInteger(1);
+    private final AtomicInteger nextService = new AtomicInteger(KernelService.FIRST_EXTENSION);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final MicroProcess init;
     private final Thread reaper;
-    /** The kernel-entry table and the sealed capability to it that every µprocess holds in register KERNEL. */
-    private final Area kernelArea;
-    private final Capability kernelUnsealer;
-    private final Capability kernelEntry;
+    private final KernelEntries entries;
 
     private Kernel(final KernelConfig config)
     {
         this.config = config;
         this.space = AddressSpace.reserve(config.space());
-        this.memoryRoot = CapabilityRoots.memoryRoot(space);
-        this.kernelMemory = new CapabilityMemory(space);
-        this.sharing = new Sharing(space.memory(), Relocators.fromSystemProperty(), statistics);
-        this.kernelArea = space.allocate(MIN_AREA, MIN_AREA, AreaInit.ZEROED);
-        this.kernelUnsealer = CapabilityRoots.sealingRoot().withAddress(KERNEL_OBJECT_TYPE);
-        this.kernelEntry = memoryRoot.withAddress(kernelArea.base()).setBoundsExact(MIN_AREA)
-            .andPermissions(Permissions.DATA_READ).seal(kernelUnsealer);
-        this.init = new MicroProcess(this, nextPid.getAndIncrement(), space.allocate(MIN_AREA, MIN_AREA,
-            AreaInit.ZEROED), null, null, false);
+        try
+        {
+            this.memoryRoot = CapabilityRoots.memoryRoot(space);
+            this.kernelMemory = new CapabilityMemory(space);
+            this.sharing = new Sharing(space.memory(), Relocators.fromSystemProperty(), statistics);
+            this.entries = new KernelEntries(memoryRoot, space.allocate(MIN_AREA, MIN_AREA, AreaInit.ZEROED));
+            this.init = new MicroProcess(this, nextPid.getAndIncrement(), space.allocate(MIN_AREA, MIN_AREA,
+                AreaInit.ZEROED), null, null, false, new SignalState());
+        }
+        catch (final RuntimeException | Error e)
+        {
+            space.close();
+            throw e;
+        }
         table.put(init.pid, init);
         this.reaper = Thread.ofPlatform().daemon().name("ufork-init").unstarted(this::reapForever);
         init.thread = reaper;
@@ -89,10 +91,17 @@ public final class Kernel implements AutoCloseable
      *
      * @param config the kernel's configuration.
      * @return the running kernel.
+     * @throws dev.ufork.memory.NativeMemoryException if the address space cannot be reserved.
      */
     public static Kernel boot(final KernelConfig config)
     {
         return new Kernel(config);
+    }
+
+    /** @return the configuration the kernel was booted with. */
+    public KernelConfig config()
+    {
+        return config;
     }
 
     /** @return the address space the µprocesses live in. */
@@ -101,10 +110,28 @@ public final class Kernel implements AutoCloseable
         return space;
     }
 
-    /** @return the kernel's counters. */
+    /** @return the kernel's counters, a live view. */
     public KernelMetrics metrics()
     {
-        return new Metrics();
+        return new LiveMetrics(this, statistics);
+    }
+
+    /**
+     * Hands out a slot of the kernel-entry table for a service of a personality built on this kernel (the POSIX
+     * layer's calls, say), so that its calls, too, are made by presenting a sealed entry capability.
+     *
+     * @param name a name for messages.
+     * @return the service.
+     * @throws IllegalStateException if all {@value RegisterFileDescriptor#ENTRY_COUNT} slots are taken.
+     */
+    public KernelService registerService(final String name)
+    {
+        final int index = nextService.getAndIncrement();
+        if (index >= RegisterFileDescriptor.ENTRY_COUNT)
+        {
+            throw new IllegalStateException("the kernel-entry table is full: cannot register " + name);
+        }
+        return new KernelService(index, name);
     }
 
     /**
@@ -130,21 +157,25 @@ public final class Kernel implements AutoCloseable
     public int spawn(final long areaSize, final Program program)
     {
         ensureOpen();
+        if (areaSize <= 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "area size must be positive: " + areaSize);
+        }
         final long size = Math.max(MIN_AREA, Long.highestOneBit(Math.max(1, areaSize - 1)) << 1);
         final Area area = allocateArea(size, AreaInit.ZEROED);
-        final MicroProcess process = new MicroProcess(this, nextPid.getAndIncrement(), area, init, null, false);
+        final MicroProcess process = new MicroProcess(this, nextPid.getAndIncrement(), area, init, null, false,
+            new SignalState());
         final Capability areaCap = memoryRoot.withAddress(area.base()).setBoundsExact(size)
             .andPermissions(PROCESS_PERMISSIONS);
         kernelMemory.storeCapability(areaCap, RegisterFileDescriptor.offsetOf(RegisterFileDescriptor.AREA), areaCap);
-        kernelMemory.storeCapability(areaCap, RegisterFileDescriptor.offsetOf(RegisterFileDescriptor.KERNEL),
-            kernelEntry);
+        entries.install(kernelMemory, areaCap);
         spawned.put(process.pid, new CompletableFuture<>());
         start(process, init, program);
         return process.pid;
     }
 
     /**
-     * Waits for a µprocess started with {@link #spawn} to end.
+     * Waits for a µprocess started with {@link #spawn} to end; once per pid (the status is then forgotten).
      *
      * @param pid its pid.
      * @return its wait status (see {@link WaitStatus}).
@@ -160,7 +191,9 @@ public final class Kernel implements AutoCloseable
         }
         try
         {
-            return status.get();
+            final int result = status.get();
+            spawned.remove(pid, status);
+            return result;
         }
         catch (final ExecutionException e)
         {
@@ -169,9 +202,22 @@ public final class Kernel implements AutoCloseable
     }
 
     /**
+     * Sends a signal from outside any µprocess (the host), as {@code kill(2)} from a process with every right would.
+     *
+     * @param pid    the target.
+     * @param signal the signal.
+     * @throws ErrnoException ESRCH if there is no such µprocess; EPERM for init.
+     */
+    public void signal(final int pid, final Signal signal)
+    {
+        ensureOpen();
+        kill(pid, signal);
+    }
+
+    /**
      * Allocates a µprocess area aligned to its (power-of-two) size, so that the distance between any two areas of
-     * the same size is a multiple of it: capabilities with small exponents then relocate by an add to the address
-     * word (see the relocation package).
+     * the same size is a multiple of it: capabilities then relocate by an add to the address word (see the
+     * relocation package).
      */
     private Area allocateArea(final long size, final AreaInit init)
     {
@@ -187,7 +233,8 @@ public final class Kernel implements AutoCloseable
 
     private void start(final MicroProcess process, final MicroProcess parent, final Program program)
     {
-        process.memory = new CapabilityMemory(space, new ProcessBarrier(process, sharing));
+        process.memory = new CapabilityMemory(space,
+            new ProcessBarrier(process, sharing, config.isolation() != IsolationLevel.OFF));
         final Capability registerFile = memoryRoot.withAddress(process.base)
             .setBoundsExact(RegisterFileDescriptor.SIZE).andPermissions(PROCESS_PERMISSIONS);
         process.context = new ProcessContext(this, process, registerFile);
@@ -225,8 +272,8 @@ public final class Kernel implements AutoCloseable
         }
         catch (final RuntimeException | Error e)
         {
-            status = process.pendingKill != null ? WaitStatus.signaled(process.pendingKill)
-                : WaitStatus.signaled(Signal.SIGABRT);
+            final Signal kill = process.pendingKill;
+            status = WaitStatus.signaled(kill != null ? kill : Signal.SIGABRT);
         }
         exit(process, status);
     }
@@ -237,13 +284,17 @@ public final class Kernel implements AutoCloseable
     int fork(final MicroProcess parent, final Program program, final CopyMode mode)
     {
         ensureOpen();
+        if (mode == null || program == null)
+        {
+            throw new ErrnoException(Errno.EINVAL, "fork needs a program and a copy mode");
+        }
         final ForkEvent event = new ForkEvent();
         event.begin();
         final long relocatedBefore = statistics.capabilitiesRelocated();
         // A child's pages are written by copies before anyone reads them, so recycled memory need not be zeroed.
         final Area area = allocateArea(parent.area.size(), AreaInit.UNINITIALIZED);
         final MicroProcess child = new MicroProcess(this, nextPid.getAndIncrement(), area, parent, parent,
-            mode == CopyMode.COA);
+            mode == CopyMode.COA, parent.signals.forChild());
         if (mode == CopyMode.COPY)
         {
             sharing.materializeAll(child, PageCopyCause.EAGER);
@@ -255,6 +306,14 @@ public final class Kernel implements AutoCloseable
                 parent.exclusiveEpoch = new int[parent.pages];
             }
             parent.forkEpoch++;
+            if (mode == CopyMode.COA)
+            {
+                if (parent.accessEpoch == null)
+                {
+                    parent.accessEpoch = new int[parent.pages];
+                }
+                parent.coaEpoch = parent.forkEpoch;
+            }
             parent.sharers.add(new MicroProcess.Sharer(child, parent.forkEpoch));
             // The register file is needed at once and must be relocated before the child runs.
             sharing.materialize(child, 0, null, PageCopyCause.EAGER);
@@ -276,7 +335,7 @@ public final class Kernel implements AutoCloseable
     }
 
     // ------------------------------------------------------------------------------------------------------------
-    // exit, wait, kill
+    // exit, wait
 
     private void exit(final MicroProcess process, final int status)
     {
@@ -309,9 +368,10 @@ public final class Kernel implements AutoCloseable
                 init.lock.unlock();
             }
         }
+        MicroProcess parent;
         while (true)
         {
-            final MicroProcess parent = process.parent;
+            parent = process.parent;
             parent.lock.lock();
             try
             {
@@ -329,6 +389,10 @@ public final class Kernel implements AutoCloseable
                 parent.lock.unlock();
             }
         }
+        if (parent != init && parent.state == MicroProcess.State.RUNNING)
+        {
+            deliver(parent, Signal.SIGCHLD);
+        }
         final ExitEvent event = new ExitEvent();
         if (event.shouldCommit())
         {
@@ -340,11 +404,12 @@ public final class Kernel implements AutoCloseable
 
     WaitResult waitpid(final MicroProcess parent, final int pid, final boolean noHang)
     {
-        MicroProcess reaped = null;
-        parent.lock.lock();
-        try
+        while (true)
         {
-            while (reaped == null)
+            MicroProcess reaped = null;
+            boolean interrupted = false;
+            parent.lock.lock();
+            try
             {
                 boolean any = false;
                 for (final MicroProcess child : parent.children)
@@ -362,72 +427,215 @@ public final class Kernel implements AutoCloseable
                 if (reaped != null)
                 {
                     parent.children.remove(reaped);
-                    break;
                 }
-                if (!any)
+                else if (!any)
                 {
-                    throw new ErrnoException(Errno.ECHILD, pid == -1 ? "no children" : "pid " + pid
-                        + " is not a child of " + parent.pid);
+                    throw new ErrnoException(Errno.ECHILD, pid == -1 ? "µprocess " + parent.pid + " has no children"
+                        : "pid " + pid + " is not a child of " + parent.pid);
                 }
-                if (noHang)
+                else if (noHang)
                 {
                     return new WaitResult(0, 0);
                 }
-                try
+                else
                 {
-                    parent.childEvent.await();
-                }
-                catch (final InterruptedException e)
-                {
-                    if (parent.pendingKill != null)
+                    try
                     {
-                        throw new ProcessTermination(WaitStatus.signaled(parent.pendingKill));
+                        parent.childEvent.await();
                     }
-                    if (closed.get())
+                    catch (final InterruptedException e)
                     {
-                        throw new ErrnoException(Errno.EINTR, "kernel closed");
+                        interrupted = true;
                     }
-                    throw new ErrnoException(Errno.EINTR, "waitpid interrupted");
                 }
             }
+            finally
+            {
+                parent.lock.unlock();
+            }
+            if (reaped != null)
+            {
+                reap(reaped);
+                return new WaitResult(reaped.pid, reaped.waitStatus);
+            }
+            if (interrupted)
+            {
+                interruptedWait(parent, "waitpid");
+            }
         }
-        finally
-        {
-            parent.lock.unlock();
-        }
-        reap(reaped);
-        return new WaitResult(reaped.pid, reaped.waitStatus);
     }
 
-    /** Frees a zombie: first every µprocess still sharing its pages gets its own copies. */
+    /**
+     * What a blocking call does when its thread was interrupted: delivers the pending signals (which may end the
+     * µprocess), and fails the call with EINTR if a handler ran or the kernel is closing; otherwise the interrupt
+     * was stale and the call goes on waiting.
+     */
+    void interruptedWait(final MicroProcess process, final String call)
+    {
+        if (process == init)
+        {
+            if (closed.get())
+            {
+                throw new ErrnoException(Errno.EINTR, "kernel closed");
+            }
+            return;
+        }
+        final boolean handled = deliverSignals(process);
+        if (handled)
+        {
+            throw new ErrnoException(Errno.EINTR, call + " interrupted by a signal");
+        }
+        if (closed.get())
+        {
+            throw new ProcessTermination(WaitStatus.signaled(Signal.SIGKILL));
+        }
+    }
+
+    /**
+     * Frees a zombie. Everything that still reads pages through it gets its own copies first, and only then does
+     * the zombie stop being a source; copies into it are finished before its area goes.
+     */
     private void reap(final MicroProcess zombie)
     {
-        zombie.state = MicroProcess.State.REAPED;
-        table.remove(zombie.pid);
+        sharing.detachSharers(zombie);
+        zombie.sharers.clear();
         if (zombie.states != null)
         {
             zombie.states.retire();
             zombie.source.sharers.removeIf(s -> s.child() == zombie);
         }
-        sharing.detachSharers(zombie);
+        zombie.state = MicroProcess.State.REAPED;
+        table.remove(zombie.pid);
         space.free(zombie.area);
     }
 
-    void kill(final MicroProcess sender, final int pid, final Signal signal)
+    // ------------------------------------------------------------------------------------------------------------
+    // kill and signals
+
+    void kill(final int pid, final Signal signal)
     {
-        final MicroProcess target = table.get(pid);
-        if (target == null || target.state != MicroProcess.State.RUNNING || target == init)
+        if (signal == null)
         {
-            throw new ErrnoException(target == init ? Errno.EPERM : Errno.ESRCH, "cannot signal pid " + pid);
+            throw new ErrnoException(Errno.EINVAL, "no signal");
         }
-        if (signal.terminatesByDefault())
+        final MicroProcess target = table.get(pid);
+        if (target == null)
         {
-            target.pendingKill = signal;
-            final Thread thread = target.thread;
-            if (thread != null)
+            throw new ErrnoException(Errno.ESRCH, "no µprocess " + pid);
+        }
+        if (target == init)
+        {
+            throw new ErrnoException(Errno.EPERM, "init cannot be signalled");
+        }
+        if (target.state == MicroProcess.State.RUNNING)
+        {
+            // A zombie takes signals without effect, as POSIX says.
+            deliver(target, signal);
+        }
+    }
+
+    /** Posts a signal: a fatal one marks the µprocess killed, a caught one wakes it from a blocking call. */
+    private void deliver(final MicroProcess target, final Signal signal)
+    {
+        final SignalAction action = target.signals.action(signal);
+        final boolean fatal = signal == Signal.SIGKILL
+            || (action.disposition() == SignalAction.Disposition.DEFAULT && signal.terminatesByDefault()
+                && (target.signals.blocked() & SignalState.bit(signal)) == 0);
+        if (fatal)
+        {
+            if (target.pendingKill == null)
             {
-                thread.interrupt();
+                target.pendingKill = signal;
             }
+            wake(target);
+        }
+        else if (target.signals.post(signal))
+        {
+            wake(target);
+        }
+    }
+
+    private static void wake(final MicroProcess target)
+    {
+        final Thread thread = target.thread;
+        if (thread != null)
+        {
+            thread.interrupt();
+        }
+    }
+
+    /**
+     * Delivers the signals pending for {@code process} on its own thread: ends it for a fatal one, runs handlers
+     * (with their signal blocked) for caught ones.
+     *
+     * @return whether a handler ran.
+     */
+    boolean deliverSignals(final MicroProcess process)
+    {
+        terminateIfKilled(process);
+        // Clear a stale interrupt first: a signal posted after this point interrupts again.
+        Thread.interrupted();
+        boolean handled = false;
+        Signal signal;
+        while ((signal = process.signals.takeDeliverable()) != null)
+        {
+            final SignalAction action = process.signals.action(signal);
+            switch (action.disposition())
+            {
+                case DEFAULT ->
+                {
+                    if (signal.terminatesByDefault())
+                    {
+                        throw new ProcessTermination(WaitStatus.signaled(signal));
+                    }
+                }
+                case IGNORE ->
+                {
+                }
+                case HANDLE ->
+                {
+                    final long mask = process.signals.blocked();
+                    process.signals.setBlocked(mask | SignalState.bit(signal));
+                    try
+                    {
+                        action.handler().handle(process.context, signal);
+                    }
+                    finally
+                    {
+                        process.signals.setBlocked(mask);
+                    }
+                    handled = true;
+                }
+            }
+            terminateIfKilled(process);
+        }
+        return handled;
+    }
+
+    private static void terminateIfKilled(final MicroProcess process)
+    {
+        final Signal kill = process.pendingKill;
+        if (kill != null)
+        {
+            throw new ProcessTermination(WaitStatus.signaled(kill));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Entry, lookups
+
+    /**
+     * Checks the entry capability a µprocess presents to call {@code service}: it must be the kernel's sealed entry
+     * for that slot. Not checked when isolation is off.
+     *
+     * @throws ErrnoException EPERM if it is not.
+     */
+    void checkEntry(final MicroProcess caller, final KernelService service, final Capability presented)
+    {
+        if (!entries.admits(service, presented))
+        {
+            throw new ErrnoException(Errno.EPERM, "µprocess " + caller.pid + " called " + service.name()
+                + " without its kernel-entry capability (presented " + presented + ")");
         }
     }
 
@@ -441,34 +649,29 @@ public final class Kernel implements AutoCloseable
         return process;
     }
 
+    Iterable<MicroProcess> processes()
+    {
+        return table.values();
+    }
+
+    MicroProcess init()
+    {
+        return init;
+    }
+
     CopyMode defaultCopyMode()
     {
         return config.defaultCopyMode();
     }
 
-    /**
-     * Checks the capability a µprocess presents to enter the kernel: it must be the kernel-entry capability,
-     * sealed with the kernel's object type. Unless isolation is off.
-     *
-     * @throws ErrnoException EPERM if it is not.
-     */
-    void checkEntry(final MicroProcess caller, final Capability presented)
-    {
-        if (config.isolation() == IsolationLevel.OFF)
-        {
-            return;
-        }
-        if (!presented.isTagged() || presented.objectType() != KERNEL_OBJECT_TYPE
-            || !presented.unseal(kernelUnsealer).equals(kernelEntry.unseal(kernelUnsealer)))
-        {
-            throw new ErrnoException(Errno.EPERM, "µprocess " + caller.pid
-                + " entered the kernel without its kernel-entry capability: " + presented);
-        }
-    }
-
     IsolationLevel isolation()
     {
         return config.isolation();
+    }
+
+    Capability entry(final int index)
+    {
+        return entries.entry(index);
     }
 
     private void reapForever()
@@ -513,8 +716,14 @@ public final class Kernel implements AutoCloseable
         }
     }
 
+    /** @return whether {@link #close()} has been called. */
+    public boolean isClosed()
+    {
+        return closed.get();
+    }
+
     /**
-     * Kills every µprocess, waits for their threads, and unmaps the address space.
+     * Kills every µprocess, waits (up to ten seconds each) for their threads, and unmaps the address space.
      */
     @Override
     public void close()
@@ -555,69 +764,18 @@ public final class Kernel implements AutoCloseable
         {
             init.lock.unlock();
         }
+        try
+        {
+            reaper.join(10_000);
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
         for (final CompletableFuture<Integer> waiting : spawned.values())
         {
             waiting.complete(WaitStatus.signaled(Signal.SIGKILL));
         }
         space.close();
-    }
-
-    /** Live view of the counters. */
-    private final class Metrics implements KernelMetrics
-    {
-        @Override
-        public long forks()
-        {
-            return statistics.forks();
-        }
-
-        @Override
-        public long pageCopies(final PageCopyCause cause)
-        {
-            return statistics.pageCopies(cause);
-        }
-
-        @Override
-        public long capabilitiesRelocated()
-        {
-            return statistics.capabilitiesRelocated();
-        }
-
-        @Override
-        public long liveProcesses()
-        {
-            return table.size();
-        }
-
-        @Override
-        public long proportionalBytes(final int pid)
-        {
-            final MicroProcess process = process(pid);
-            double bytes = 0;
-            for (int page = 0; page < process.pages; page++)
-            {
-                final MicroProcess owner = Sharing.physicalOwner(process, page);
-                if (owner == process && process.states == null)
-                {
-                    // A never-forked µprocess's page costs memory only once touched; count it as private and
-                    // shared with whichever children still read it.
-                    if (!space.isResident(process.pageAddress(page)))
-                    {
-                        continue;
-                    }
-                }
-                int viewers = 0;
-                for (final MicroProcess other : table.values())
-                {
-                    if (other.area.size() == process.area.size() && other != init
-                        && other.state != MicroProcess.State.REAPED && Sharing.physicalOwner(other, page) == owner)
-                    {
-                        viewers++;
-                    }
-                }
-                bytes += (double)Geometry.PAGE_SIZE / Math.max(1, viewers);
-            }
-            return Math.round(bytes);
-        }
     }
 }

@@ -49,6 +49,9 @@ final class MicroProcess
     /** Copy states of this area's pages; null when {@link #source} is null. */
     final PageStates states;
 
+    /** Signal actions, mask and pending set. */
+    final SignalState signals;
+
     final ReentrantLock lock = new ReentrantLock();
     /** Signalled when a child changes state (exits). */
     final Condition childEvent = lock.newCondition();
@@ -61,17 +64,28 @@ final class MicroProcess
     volatile Signal pendingKill;
     volatile Thread thread;
 
-    /** Incremented by each COA/COPA fork; written by this µprocess's thread only. */
+    /** Incremented by each COA/COPA fork; written by this µprocess's thread only (as are the fields below). */
     int forkEpoch;
-    /** Per page, the fork epoch at which the page was last made exclusive; null until the first sharing fork. */
+    /**
+     * Per page, the fork epoch up to which every child has its own copy of the page (so this µprocess may write it);
+     * null until the first sharing fork. Epochs are compared by difference, so they may wrap.
+     */
     int[] exclusiveEpoch;
+    /** The fork epoch of the latest COA fork. */
+    int coaEpoch;
+    /**
+     * Per page, the fork epoch up to which every COA child has its own copy (so this µprocess may read it); null
+     * until the first COA fork.
+     */
+    int[] accessEpoch;
 
     ProcessContext context;
     CapabilityMemory memory;
 
     MicroProcess(final Kernel kernel, final int pid, final Area area, final MicroProcess parent,
-        final MicroProcess source, final boolean copyOnRead)
+        final MicroProcess source, final boolean copyOnRead, final SignalState signals)
     {
+        this.signals = signals;
         this.kernel = kernel;
         this.pid = pid;
         this.area = area;

@@ -1,20 +1,28 @@
 package dev.ufork.kernel;
 
 import dev.ufork.capability.AccessBarrier;
+import dev.ufork.capability.Capability;
+import dev.ufork.capability.CapabilityFault;
+import dev.ufork.capability.FaultCause;
 import dev.ufork.memory.Geometry;
 import dev.ufork.memory.PageLocks;
 
 /**
- * A µprocess's view of its area: the copy-on-write checks that every checked access makes. The fast path for a
- * private page that no child shares is two field reads and a compare; everything else is in {@link Sharing}.
+ * A µprocess's view of memory: the fence around its area and the copy-on-write checks that every checked access
+ * makes. The fast path, a private page that no child shares, is an unsigned compare, two array reads and two
+ * compares; everything else is in {@link Sharing}.
  * <ul>
+ *   <li>An access outside the area faults with {@link FaultCause#ISOLATION} (unless isolation is
+ *   {@link IsolationLevel#OFF}): every capability the kernel hands a µprocess is bounded to its area, so only a
+ *   capability smuggled in through Java (say, captured by a fork body from the parent) can reach elsewhere.</li>
  *   <li>A store makes the page private (copying it if it is still shared) and, if children forked since the page
  *   was last written may share it, gives them their copies first.</li>
  *   <li>A capability load makes the page private (COPA and COA).</li>
- *   <li>A data load reads a shared page where its bytes live (COPA), validated against that page's lock, or makes it
- *   private first (COA).</li>
+ *   <li>A data load of a page still shared reads it where its bytes live (COPA), validated against that page's
+ *   lock, unless the bytes belong to a tagged granule: those are a capability's, relocated in this µprocess's
+ *   image, so the page is copied first. Under COA any access copies.</li>
+ *   <li>The source of COA children gives them their copies before it touches a page itself, loads included.</li>
  * </ul>
- * Accesses to addresses outside the area (kernel or shared memory) pass through untouched.
  * <p>
  * Thread safety: one instance per µprocess thread.
  */
@@ -25,38 +33,48 @@ final class ProcessBarrier implements AccessBarrier
     private final PageLocks locks;
     private final long base;
     private final long size;
+    private final boolean isolated;
 
     private long stamp;
     private long stampPage;
     private boolean validate;
 
-    ProcessBarrier(final MicroProcess process, final Sharing sharing)
+    ProcessBarrier(final MicroProcess process, final Sharing sharing, final boolean isolated)
     {
         this.process = process;
         this.sharing = sharing;
         this.locks = sharing.locks();
         this.base = process.base;
         this.size = process.area.size();
-    }
-
-    private boolean outside(final long address)
-    {
-        return address - base >= size || address < base;
+        this.isolated = isolated;
     }
 
     @Override
-    public long beginLoad(final long address)
+    public long beginLoad(final Capability authority, final long address, final long length)
     {
         validate = false;
-        if (process.states == null || outside(address))
+        final long offset = address - base;
+        if (Long.compareUnsigned(offset, size) >= 0)
+        {
+            outside(authority, address, length);
+            return address;
+        }
+        final int page = (int)(offset >>> Geometry.PAGE_SHIFT);
+        final int[] accessed = process.accessEpoch;
+        if (accessed != null && accessed[page] != process.coaEpoch)
+        {
+            sharing.makeAccessed(process, page);
+        }
+        final PageStates states = process.states;
+        if (states == null || states.isPrivate(page))
         {
             return address;
         }
-        final int page = process.pageOf(address);
-        if (process.states.isPrivate(page))
-        {
-            return address;
-        }
+        return sharedLoad(page, address, length);
+    }
+
+    private long sharedLoad(final int page, final long address, final long length)
+    {
         if (process.copyOnRead)
         {
             sharing.materialize(process, page, null, PageCopyCause.ACCESS);
@@ -74,10 +92,16 @@ final class ProcessBarrier implements AccessBarrier
             final long s = locks.readStamp(physicalPage);
             if (Sharing.physicalOwner(process, page) == owner)
             {
+                final long at = owner.base + (address - base);
+                if (sharing.anyTagged(at, length))
+                {
+                    sharing.materialize(process, page, null, PageCopyCause.CHILD_CAPABILITY_LOAD);
+                    return address;
+                }
                 stamp = s;
                 stampPage = physicalPage;
                 validate = true;
-                return owner.base + (address - base);
+                return at;
             }
         }
     }
@@ -89,45 +113,70 @@ final class ProcessBarrier implements AccessBarrier
     }
 
     @Override
-    public void beforeStore(final long address)
+    public void beforeStore(final Capability authority, final long address)
     {
         checkKilled();
-        if (outside(address))
+        final long offset = address - base;
+        if (Long.compareUnsigned(offset, size) >= 0)
         {
+            outside(authority, address, 1);
             return;
         }
-        final int page = process.pageOf(address);
-        if (process.states != null && !process.states.isPrivate(page))
+        final int page = (int)(offset >>> Geometry.PAGE_SHIFT);
+        final PageStates states = process.states;
+        if (states != null && !states.isPrivate(page))
         {
             sharing.materialize(process, page, null, PageCopyCause.CHILD_WRITE);
         }
         final int[] epochs = process.exclusiveEpoch;
         if (epochs != null && epochs[page] != process.forkEpoch)
         {
-            sharing.makeExclusive(process, page, PageCopyCause.PARENT_WRITE);
+            sharing.makeExclusive(process, page);
         }
     }
 
     @Override
-    public void beforeCapabilityLoad(final long address)
+    public void beforeCapabilityLoad(final Capability authority, final long address)
     {
-        if (process.states == null || outside(address))
+        final long offset = address - base;
+        if (Long.compareUnsigned(offset, size) >= 0)
         {
+            outside(authority, address, Geometry.GRANULE_SIZE);
             return;
         }
-        final int page = process.pageOf(address);
-        if (!process.states.isPrivate(page))
+        final int page = (int)(offset >>> Geometry.PAGE_SHIFT);
+        final int[] accessed = process.accessEpoch;
+        if (accessed != null && accessed[page] != process.coaEpoch)
+        {
+            sharing.makeAccessed(process, page);
+        }
+        final PageStates states = process.states;
+        if (states != null && !states.isPrivate(page))
         {
             sharing.materialize(process, page, null,
                 process.copyOnRead ? PageCopyCause.ACCESS : PageCopyCause.CHILD_CAPABILITY_LOAD);
         }
     }
 
+    /** An access outside the area: refused unless isolation is off (then it goes to memory untouched). */
+    private void outside(final Capability authority, final long address, final long length)
+    {
+        if (isolated)
+        {
+            throw CapabilityFault.recorded(FaultCause.ISOLATION, authority, address, length);
+        }
+    }
+
+    /**
+     * Stores are where a µprocess that never enters the kernel still notices a fatal signal: a thread cannot be
+     * stopped from outside, so it unwinds itself here.
+     */
     private void checkKilled()
     {
-        if (process.pendingKill != null)
+        final Signal kill = process.pendingKill;
+        if (kill != null)
         {
-            throw new ProcessTermination(WaitStatus.signaled(process.pendingKill));
+            throw new ProcessTermination(WaitStatus.signaled(kill));
         }
     }
 }

@@ -1,18 +1,33 @@
 package dev.ufork.kernel;
 
 import dev.ufork.capability.Capability;
+import dev.ufork.capability.CapabilityFault;
 import dev.ufork.capability.CapabilityMemory;
+
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * What a program running as a µprocess sees: checked memory through its own view of its area, its capability
  * registers, and the kernel's process services. Everything here acts on the calling µprocess.
  * <p>
- * Thread safety: confined to the µprocess's thread, like the area it views.
+ * <b>Entering the kernel.</b> Each service call loads the service's sealed entry capability from the µprocess's own
+ * entry table (see {@link RegisterFileDescriptor}) and presents it; the kernel admits exactly its own entry. The
+ * context object holds no capability to kernel memory, so a µprocess that wrecks its entry table has cut itself off
+ * from the kernel and nothing else. {@link IsolationLevel#OFF} skips the check. Every call first delivers pending
+ * signals.
+ * <p>
+ * Thread safety: confined to the µprocess's thread, like the area it views. Lifetime: that of the µprocess.
  */
 public final class ProcessContext
 {
     /** {@code waitpid} option: return at once if no child has exited. */
     public static final int WNOHANG = 1;
+    /** {@code sigprocmask}: add the set to the mask. */
+    public static final int SIG_BLOCK = 0;
+    /** {@code sigprocmask}: remove the set from the mask. */
+    public static final int SIG_UNBLOCK = 1;
+    /** {@code sigprocmask}: replace the mask with the set. */
+    public static final int SIG_SETMASK = 2;
 
     private final Kernel kernel;
     private final MicroProcess process;
@@ -36,6 +51,7 @@ public final class ProcessContext
     /**
      * @param index a register index, 0..{@link RegisterFileDescriptor#REGISTERS} − 1.
      * @return the capability in that register.
+     * @throws ErrnoException EINVAL for an index out of range.
      */
     public Capability register(final int index)
     {
@@ -45,6 +61,7 @@ public final class ProcessContext
     /**
      * @param index a register index, 0..{@link RegisterFileDescriptor#REGISTERS} − 1.
      * @param value the capability to put there.
+     * @throws ErrnoException EINVAL for an index out of range.
      */
     public void setRegister(final int index, final Capability value)
     {
@@ -64,6 +81,16 @@ public final class ProcessContext
     public Capability area()
     {
         return register(RegisterFileDescriptor.AREA);
+    }
+
+    /**
+     * @return the capability over this µprocess's area from the first byte the program may use freely
+     *         ({@link RegisterFileDescriptor#SIZE}) to its end.
+     */
+    public Capability heap()
+    {
+        final Capability area = area();
+        return area.add(RegisterFileDescriptor.SIZE).setBoundsExact(area.length() - RegisterFileDescriptor.SIZE);
     }
 
     /** @return this µprocess's pid. */
@@ -92,27 +119,47 @@ public final class ProcessContext
 
     /**
      * Forks: the child gets a copy of this µprocess's area at another address, with every capability that points
-     * into the area relocated, and its registers relocated likewise.
+     * into the area relocated, and its registers relocated likewise. Only the calling thread is copied, signal
+     * actions and mask are inherited, pending signals are not.
      *
      * @param child what the child runs.
      * @param mode  when pages are copied; the child's view is the same in every mode.
      * @return the child's pid.
-     * @throws ErrnoException ENOMEM if the address space has no room for the child's area.
+     * @throws ErrnoException ENOMEM if the address space has no room for the child's area; EINVAL for a null
+     *                        program or mode.
      */
     public int fork(final Program child, final CopyMode mode)
     {
-        enterKernel();
+        enter(KernelService.FORK);
         return kernel.fork(process, child, mode);
     }
 
-    /** The way into the kernel: presents the µprocess's sealed kernel-entry capability and acts on signals. */
-    private void enterKernel()
+    /**
+     * The way into the kernel for a service: delivers pending signals, then presents the µprocess's sealed entry
+     * capability for the service from its entry table. A personality built on the kernel calls this at the start of
+     * each of its own services.
+     *
+     * @param service the service being called.
+     * @throws ErrnoException EPERM if the entry table no longer holds the service's entry capability.
+     */
+    public void enter(final KernelService service)
     {
         checkSignals();
-        if (kernel.isolation() != IsolationLevel.OFF)
+        if (kernel.isolation() == IsolationLevel.OFF)
         {
-            kernel.checkEntry(process, register(RegisterFileDescriptor.KERNEL));
+            return;
         }
+        Capability presented;
+        try
+        {
+            presented = process.memory.loadCapability(register(RegisterFileDescriptor.ENTRIES),
+                (long)service.index() * RegisterFileDescriptor.REGISTER_SIZE);
+        }
+        catch (final CapabilityFault fault)
+        {
+            presented = Capability.NULL;
+        }
+        kernel.checkEntry(process, service, presented);
     }
 
     /**
@@ -126,16 +173,17 @@ public final class ProcessContext
     }
 
     /**
-     * Waits for a child to exit and reaps it.
+     * Waits for a child to exit and reaps it; the child's area is freed and its memory given back.
      *
      * @param pid     a child's pid, or −1 for any child.
      * @param options 0 to block, or {@link #WNOHANG}.
      * @return the reaped child and its status, or pid 0 with WNOHANG when none has exited.
-     * @throws ErrnoException ECHILD if there is no such child; EINTR if interrupted; EINVAL for unknown options.
+     * @throws ErrnoException ECHILD if there is no such child; EINTR if a caught signal interrupted the wait; EINVAL
+     *                        for unknown options or a process-group pid.
      */
     public WaitResult waitpid(final int pid, final int options)
     {
-        enterKernel();
+        enter(KernelService.WAIT);
         if ((options & ~WNOHANG) != 0)
         {
             throw new ErrnoException(Errno.EINVAL, "unknown waitpid options 0x" + Integer.toHexString(options));
@@ -148,24 +196,204 @@ public final class ProcessContext
     }
 
     /**
+     * Sends a signal. A signal to oneself is delivered before this returns.
+     *
      * @param pid    the target µprocess.
      * @param signal the signal.
-     * @throws ErrnoException ESRCH if there is no such µprocess; EPERM for init.
+     * @throws ErrnoException ESRCH if there is no such µprocess; EPERM for init; EINVAL for a null signal.
      */
     public void kill(final int pid, final Signal signal)
     {
-        enterKernel();
-        kernel.kill(process, pid, signal);
+        enter(KernelService.KILL);
+        kernel.kill(pid, signal);
         checkSignals();
     }
 
-    /** Acts on a pending fatal signal: unwinds this µprocess if one arrived. */
-    public void checkSignals()
+    /**
+     * {@code sigaction}: sets what this µprocess does when {@code signal} arrives.
+     *
+     * @param signal the signal; not SIGKILL.
+     * @param action the new action.
+     * @return the previous action.
+     * @throws ErrnoException EINVAL for SIGKILL or a null argument.
+     */
+    public SignalAction sigaction(final Signal signal, final SignalAction action)
     {
-        final Signal kill = process.pendingKill;
-        if (kill != null)
+        enter(KernelService.SIGNAL);
+        if (signal == null || action == null || signal == Signal.SIGKILL)
         {
-            throw new ProcessTermination(WaitStatus.signaled(kill));
+            throw new ErrnoException(Errno.EINVAL, "cannot set the action of " + signal);
         }
+        return process.signals.setAction(signal, action);
+    }
+
+    /**
+     * {@code sigprocmask}: changes the set of blocked signals; a blocked signal stays pending until unblocked.
+     * SIGKILL is never blocked. Signals unblocked by the call are delivered before it returns.
+     *
+     * @param how  {@link #SIG_BLOCK}, {@link #SIG_UNBLOCK} or {@link #SIG_SETMASK}.
+     * @param mask signals (bit n = signal number n), see {@link #maskOf(Signal...)}.
+     * @return the previous mask.
+     * @throws ErrnoException EINVAL for an unknown {@code how}.
+     */
+    public long sigprocmask(final int how, final long mask)
+    {
+        enter(KernelService.SIGNAL);
+        final long previous = process.signals.blocked();
+        final long next = switch (how)
+        {
+            case SIG_BLOCK -> previous | mask;
+            case SIG_UNBLOCK -> previous & ~mask;
+            case SIG_SETMASK -> mask;
+            default -> throw new ErrnoException(Errno.EINVAL, "unknown sigprocmask how " + how);
+        };
+        process.signals.setBlocked(next);
+        checkSignals();
+        return previous;
+    }
+
+    /** @return the signals pending for this µprocess (bit n = signal number n). */
+    public long sigpending()
+    {
+        return process.signals.pending();
+    }
+
+    /**
+     * @param signals some signals.
+     * @return their mask (bit n = signal number n).
+     */
+    public static long maskOf(final Signal... signals)
+    {
+        long mask = 0;
+        for (final Signal s : signals)
+        {
+            mask |= SignalState.bit(s);
+        }
+        return mask;
+    }
+
+    /**
+     * Delivers pending signals now: a fatal one ends this µprocess (this does not return), caught ones run their
+     * handlers. Kernel calls do this on entry; a long computation that makes none may call it to stay responsive.
+     *
+     * @return whether a handler ran.
+     */
+    public boolean checkSignals()
+    {
+        return kernel.deliverSignals(process);
+    }
+
+    /**
+     * {@code pause}: waits until a signal is delivered (a handler runs, or a fatal signal ends the µprocess).
+     *
+     * @throws ErrnoException EINTR always, once a handler has run, as POSIX {@code pause} returns.
+     */
+    public void pause()
+    {
+        while (!checkSignals())
+        {
+            LockSupport.park(this);
+        }
+        throw new ErrnoException(Errno.EINTR, "pause interrupted by a signal");
+    }
+
+    /**
+     * {@code nanosleep}: sleeps unless a caught signal interrupts it.
+     *
+     * @param nanos how long, not negative.
+     * @return 0 if the sleep completed, else the nanoseconds left when a handler interrupted it.
+     * @throws ErrnoException EINVAL for a negative duration.
+     */
+    public long sleep(final long nanos)
+    {
+        if (nanos < 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "negative sleep " + nanos);
+        }
+        checkSignals();
+        final long deadline = System.nanoTime() + nanos;
+        while (true)
+        {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0)
+            {
+                return 0;
+            }
+            LockSupport.parkNanos(this, left);
+            if (Thread.currentThread().isInterrupted() && checkSignals())
+            {
+                return Math.max(1, deadline - System.nanoTime());
+            }
+        }
+    }
+
+    /**
+     * Copies a buffer from this µprocess into the kernel, checked through {@code buffer} as a load would be. What
+     * the kernel then validates and uses is this copy, which the µprocess cannot change any more (no TOCTTOU).
+     *
+     * @param buffer authority over the bytes; needs LOAD.
+     * @param offset from the buffer's address.
+     * @param length bytes, not negative.
+     * @return the copy.
+     * @throws ErrnoException EFAULT if the buffer does not allow the load (the capability fault is the cause).
+     */
+    public byte[] copyIn(final Capability buffer, final long offset, final int length)
+    {
+        if (length < 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "negative length " + length);
+        }
+        final byte[] copy = new byte[length];
+        try
+        {
+            process.memory.loadBytes(buffer, offset, copy, 0, length);
+        }
+        catch (final CapabilityFault fault)
+        {
+            throw efault(fault);
+        }
+        return copy;
+    }
+
+    /**
+     * Copies bytes from the kernel out into this µprocess, checked through {@code buffer} as a store would be.
+     *
+     * @param buffer authority over the destination; needs STORE.
+     * @param offset from the buffer's address.
+     * @param src    the bytes.
+     * @param from   first index in {@code src}.
+     * @param length bytes.
+     * @throws ErrnoException EFAULT if the buffer does not allow the store; nothing is written then.
+     */
+    public void copyOut(final Capability buffer, final long offset, final byte[] src, final int from,
+        final int length)
+    {
+        try
+        {
+            process.memory.storeBytes(buffer, offset, src, from, length);
+        }
+        catch (final CapabilityFault fault)
+        {
+            throw efault(fault);
+        }
+    }
+
+    private static ErrnoException efault(final CapabilityFault fault)
+    {
+        final ErrnoException e = new ErrnoException(Errno.EFAULT, fault.getMessage());
+        e.initCause(fault);
+        return e;
+    }
+
+    /** @return the kernel's isolation level: whether services copy buffers in ({@link IsolationLevel#ADVERSARIAL}). */
+    public IsolationLevel isolation()
+    {
+        return kernel.isolation();
+    }
+
+    @Override
+    public String toString()
+    {
+        return "ProcessContext[pid " + process.pid + "]";
     }
 }

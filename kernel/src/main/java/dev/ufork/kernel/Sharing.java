@@ -131,31 +131,76 @@ final class Sharing
     }
 
     /**
-     * Before {@code process} writes {@code page}: gives every child that still shares the page its own copy, then
-     * marks the page exclusive for the current fork epoch. The page itself must already be private.
+     * Before {@code process} writes {@code page}: gives every child that may still share the page its own copy, then
+     * marks the page exclusive for the current fork epoch (and accessed, for COA children). The page itself must
+     * already be private.
      */
-    void makeExclusive(final MicroProcess process, final int page, final PageCopyCause cause)
+    void makeExclusive(final MicroProcess process, final int page)
     {
         final int stripe = stripeOf(process, page);
         locks.lockStripe(stripe);
         try
         {
-            final int since = process.exclusiveEpoch[page];
-            for (final MicroProcess.Sharer sharer : process.sharers)
-            {
-                final MicroProcess child = sharer.child();
-                if (sharer.epoch() > since && child.state != MicroProcess.State.REAPED
-                    && !child.isPagePrivate(page))
-                {
-                    materialize(child, page, process, cause);
-                }
-            }
+            giveCopies(process, page, process.exclusiveEpoch[page], false, PageCopyCause.PARENT_WRITE);
             process.exclusiveEpoch[page] = process.forkEpoch;
+            if (process.accessEpoch != null)
+            {
+                process.accessEpoch[page] = process.coaEpoch;
+            }
         }
         finally
         {
             locks.unlockStripe(stripe);
         }
+    }
+
+    /**
+     * Before {@code process} loads from {@code page}: gives every copy-on-access child that may still share the page
+     * its own copy (under COA both sides lose the page at the fork), then marks the page accessed for the latest COA
+     * fork. Copy-on-pointer-access children keep sharing it.
+     */
+    void makeAccessed(final MicroProcess process, final int page)
+    {
+        final int stripe = stripeOf(process, page);
+        locks.lockStripe(stripe);
+        try
+        {
+            giveCopies(process, page, process.accessEpoch[page], true, PageCopyCause.ACCESS);
+            process.accessEpoch[page] = process.coaEpoch;
+        }
+        finally
+        {
+            locks.unlockStripe(stripe);
+        }
+    }
+
+    /**
+     * Materializes {@code page} in every child of {@code process} born after epoch {@code since} that still shares
+     * it (only the copy-on-access ones if {@code coaOnly}). Skips an exited child that nobody reads through: its
+     * view will never be looked at again. The caller holds {@code process}'s stripe for the page.
+     */
+    private void giveCopies(final MicroProcess process, final int page, final int since, final boolean coaOnly,
+        final PageCopyCause cause)
+    {
+        for (final MicroProcess.Sharer sharer : process.sharers)
+        {
+            final MicroProcess child = sharer.child();
+            if (sharer.epoch() - since > 0 && (!coaOnly || child.copyOnRead) && !child.isPagePrivate(page)
+                && (child.state == MicroProcess.State.RUNNING || !child.sharers.isEmpty()))
+            {
+                materialize(child, page, process, cause);
+            }
+        }
+    }
+
+    /**
+     * @param address first byte, in a page that others still read.
+     * @param length  bytes, within that page.
+     * @return whether any granule the bytes overlap is tagged: they belong to a capability.
+     */
+    boolean anyTagged(final long address, final long length)
+    {
+        return memory.tags().nextTagged(address & -Geometry.GRANULE_SIZE, address + length) >= 0;
     }
 
     /** Copies every page of {@code process} that is not yet private (an eager fork, or a source about to go). */
@@ -172,19 +217,19 @@ final class Sharing
     }
 
     /**
-     * Before the area of {@code source} is freed: every live µprocess that may still read pages through it gets
-     * private copies of them.
+     * Before the area of {@code source} is freed: every µprocess that may still read pages through it, and that is
+     * running or read through itself, gets private copies of them.
      */
     void detachSharers(final MicroProcess source)
     {
         for (final MicroProcess.Sharer sharer : source.sharers)
         {
-            if (sharer.child().state != MicroProcess.State.REAPED)
+            final MicroProcess child = sharer.child();
+            if (child.state == MicroProcess.State.RUNNING || !child.sharers.isEmpty())
             {
-                materializeAll(sharer.child(), PageCopyCause.SOURCE_EXIT);
+                materializeAll(child, PageCopyCause.SOURCE_EXIT);
             }
         }
-        source.sharers.clear();
     }
 
     PageLocks locks()

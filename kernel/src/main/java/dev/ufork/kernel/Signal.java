@@ -9,6 +9,8 @@ public enum Signal
     SIGHUP(1, true),
     /** Interrupt; terminates by default. */
     SIGINT(2, true),
+    /** Quit; terminates by default (the kernel writes no core dump). */
+    SIGQUIT(3, true),
     /** Abort: the program failed with an unexpected Java error; terminates. */
     SIGABRT(6, true),
     /** Kill; always terminates, cannot be caught or ignored. */
@@ -26,7 +28,14 @@ public enum Signal
     /** Termination request; terminates by default. */
     SIGTERM(15, true),
     /** A child stopped or exited; ignored by default. */
-    SIGCHLD(17, false);
+    SIGCHLD(17, false),
+    /** Urgent data on a socket; ignored by default. */
+    SIGURG(23, false),
+    /** Window size change; ignored by default. */
+    SIGWINCH(28, false);
+
+    /** The highest signal number the kernel knows. */
+    public static final int MAX_NUMBER = 31;
 
     private final int number;
     private final boolean terminatesByDefault;
