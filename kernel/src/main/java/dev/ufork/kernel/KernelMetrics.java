@@ -32,4 +32,14 @@ public interface KernelMetrics
      * @throws ErrnoException ESRCH if there is no such µprocess.
      */
     long proportionalBytes(int pid);
+
+    /**
+     * The private memory of a µprocess: its pages that hold their own bytes (never shared, or copied since its fork)
+     * and are resident, in bytes. For a forked child this is what the fork has cost in memory so far.
+     *
+     * @param pid a live µprocess.
+     * @return its private resident bytes.
+     * @throws ErrnoException ESRCH if there is no such µprocess.
+     */
+    long privateBytes(int pid);
 }

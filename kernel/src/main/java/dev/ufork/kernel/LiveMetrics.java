@@ -50,6 +50,22 @@ final class LiveMetrics implements KernelMetrics
         return live;
     }
 
+    @Override
+    public long privateBytes(final int pid)
+    {
+        final MicroProcess process = kernel.process(pid);
+        final BitSet resident = kernel.space().residentPages(process.base, process.area.size());
+        long pages = 0;
+        for (int page = resident.nextSetBit(0); page >= 0 && page < process.pages; page = resident.nextSetBit(page + 1))
+        {
+            if (process.isPagePrivate(page))
+            {
+                pages++;
+            }
+        }
+        return pages * Geometry.PAGE_SIZE;
+    }
+
     /**
      * For every page of the µprocess's area: find the physical page its view lives in (its own, or an ancestor's it
      * still shares), skip it if that page was never touched, and add the page size divided by the number of live
