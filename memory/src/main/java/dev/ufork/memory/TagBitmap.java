@@ -138,6 +138,18 @@ public final class TagBitmap
     {
         final long firstGranule = address >>> GRANULE_SHIFT;
         final long lastGranule = (address + length - 1) >>> GRANULE_SHIFT;
+        if ((firstGranule ^ lastGranule) >>> 6 == 0)
+        {
+            // Within one tag word, as every primitive store but a rare straddler is: the word itself says whether
+            // there is anything to clear, so a store over data costs one load and no summary lookup.
+            final long offset = (firstGranule >>> 6) << 3;
+            final long word = tags.get(WORD, offset);
+            final long mask = (-1L >>> (63 - (lastGranule - firstGranule))) << firstGranule;
+            if ((word & mask) == 0)
+            {
+                return;
+            }
+        }
         final long firstPage = firstGranule >>> (PAGE_SHIFT - GRANULE_SHIFT);
         final long lastPage = lastGranule >>> (PAGE_SHIFT - GRANULE_SHIFT);
         if (firstPage == lastPage && !pageMayHoldTags(firstPage))
@@ -295,6 +307,11 @@ public final class TagBitmap
         {
             return;
         }
+        if (((srcGranule ^ dstGranule) & 63) == 0)
+        {
+            copyTagWords(srcGranule, dstGranule, count);
+            return;
+        }
         if (dstGranule < srcGranule || dstGranule >= srcGranule + count)
         {
             long done = 0;
@@ -315,6 +332,67 @@ public final class TagBitmap
                 writeTags(dstGranule + left, n, readTags(srcGranule + left, n));
             }
         }
+    }
+
+    /**
+     * {@link #copyTags} when source and destination sit at the same bit of their words (the ranges are congruent mod
+     * 1 KiB, as page copies are): partial words at the ends through {@link #writeTags}, whole words in between as
+     * plain word copies, in the direction that is safe for overlap.
+     */
+    private void copyTagWords(final long srcGranule, final long dstGranule, final long count)
+    {
+        final long head = Math.min(count, (64 - (srcGranule & 63)) & 63);
+        final long words = (count - head) >>> 6;
+        final long tail = count - head - (words << 6);
+        final long srcWords = (srcGranule + head) >>> 6;
+        final long dstWords = (dstGranule + head) >>> 6;
+        final boolean forward = dstGranule < srcGranule;
+        if (forward && head > 0)
+        {
+            writeTags(dstGranule, (int)head, readTags(srcGranule, (int)head));
+        }
+        if (forward)
+        {
+            for (long w = 0; w < words; w++)
+            {
+                copyWord(srcWords + w, dstWords + w);
+            }
+        }
+        else
+        {
+            if (tail > 0)
+            {
+                final long at = (words + srcWords) << 6;
+                writeTags(((words + dstWords) << 6), (int)tail, readTags(at, (int)tail));
+            }
+            for (long w = words - 1; w >= 0; w--)
+            {
+                copyWord(srcWords + w, dstWords + w);
+            }
+            if (head > 0)
+            {
+                writeTags(dstGranule, (int)head, readTags(srcGranule, (int)head));
+            }
+            return;
+        }
+        if (tail > 0)
+        {
+            writeTags((words + dstWords) << 6, (int)tail, readTags((words + srcWords) << 6, (int)tail));
+        }
+    }
+
+    private void copyWord(final long srcWord, final long dstWord)
+    {
+        final long bits = tags.get(WORD, srcWord << 3);
+        if (bits != 0)
+        {
+            markPage(dstWord >>> 2);
+        }
+        else if (tags.get(WORD, dstWord << 3) == 0)
+        {
+            return;
+        }
+        tags.set(WORD, dstWord << 3, bits);
     }
 
     /**
