@@ -170,8 +170,8 @@ final class RelocationCore
     }
 
     /**
-     * Relocates one tagged granule: leaves it alone if its address is outside the source area, adds the delta if it
-     * passes {@link #isFast}, else takes {@link #relocateSlow}. The primitives are the window's, hoisted by the caller.
+     * Relocates one tagged granule: leaves it alone if neither its address nor its bounds lie in the source area,
+     * adds the delta if it passes {@link #isFast}, else takes {@link #relocateSlow}. The primitives are the window's, hoisted by the caller.
      *
      * @return 1 if the granule now holds a relocated capability, else 0.
      */
@@ -181,12 +181,18 @@ final class RelocationCore
     {
         final long address = data.get(WORD, granule);
         final long offset = address - fromBase;
+        final long metadata = data.get(WORD, granule + Long.BYTES);
         if (Long.compareUnsigned(offset, size) >= 0)
         {
-            // Points outside the parent's area: kernel, shared memory, another µprocess. Left alone.
-            return 0;
+            // The address has left the parent's area. A capability derived from the area (one past its end, say)
+            // still has its bounds there and moves; one into the kernel, shared memory or another µprocess does not.
+            if (!window.boundsInSource(CheriConcentrate.decodeBase(metadata, address),
+                CheriConcentrate.decodeTop(metadata, address), CheriConcentrate.decodeTopHigh(metadata, address)))
+            {
+                return 0;
+            }
+            return relocateSlow(data, tags, granule, address, metadata, window, scratch) ? 1 : 0;
         }
-        final long metadata = data.get(WORD, granule + Long.BYTES);
         if (isFast(metadata, offset, size, eLimit))
         {
             data.set(WORD, granule, address + delta);
@@ -196,7 +202,7 @@ final class RelocationCore
     }
 
     /**
-     * The slow path for one tagged granule whose address lies in the source area: decode, clamp to the source area,
+     * The slow path for one tagged granule whose address or bounds lie in the source area: decode, clamp to the source area,
      * shift by the delta, re-encode with {@link CheriConcentrate#setBounds} (which keeps permissions, object type and
      * flags bit for bit). Clamping happens before shifting, in source coordinates, so nothing can wrap.
      * <p>

@@ -3,8 +3,9 @@ package dev.ufork.kernel.relocation;
 import dev.ufork.memory.Geometry;
 
 /**
- * Where a fork moves an area: capabilities whose address lies in the parent's {@code [fromBase, fromTop)} move by
- * {@link #delta()} into the child's {@code [toBase, toTop)}, with their bounds clamped to the child's area.
+ * Where a fork moves an area: capabilities whose address lies in the parent's {@code [fromBase, fromTop)}, or whose
+ * bounds lie within it, move by {@link #delta()} into the child's {@code [toBase, toTop)}, with their bounds clamped to
+ * the child's area.
  * <p>
  * <b>Fast-path requirement.</b> A capability with (stored) exponent {@code E} is relocated by adding the delta to its
  * address word alone, keeping the metadata word, only if {@code delta ≡ 0 (mod 2^(E+14))} (see
@@ -97,11 +98,27 @@ public record RelocationWindow(long fromBase, long fromTop, long toBase, long to
 
     /**
      * @param address an address.
-     * @return whether it lies in the parent's area, i.e. whether a tagged capability holding it gets relocated.
+     * @return whether it lies in the parent's area (a tagged capability holding it gets relocated).
      */
     public boolean inSource(final long address)
     {
         return Long.compareUnsigned(address - fromBase, fromTop - fromBase) < 0;
+    }
+
+    /**
+     * Whether decoded bounds lie within the parent's area, edges included: a capability derived from the area keeps
+     * such bounds whatever its address, so it gets relocated even when its address has left the area (a
+     * one-past-the-end pointer, say).
+     *
+     * @param base    decoded base.
+     * @param top     decoded top, low 64 bits.
+     * @param topHigh whether the top is 2^64.
+     * @return whether {@code fromBase <= base} and {@code top <= fromTop}.
+     */
+    public boolean boundsInSource(final long base, final long top, final boolean topHigh)
+    {
+        return !topHigh && Long.compareUnsigned(base, fromBase) >= 0 && Long.compareUnsigned(top, fromTop) <= 0
+            && Long.compareUnsigned(base, top) <= 0;
     }
 
     /**

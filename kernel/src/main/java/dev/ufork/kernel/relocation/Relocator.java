@@ -5,7 +5,8 @@ import dev.ufork.memory.TaggedMemory;
 /**
  * Rewrites the capabilities of a forked child so that those pointing into the parent's area point into the child's
  * (paper §1.5). For every <em>tagged</em> granule in the range whose capability address lies in
- * {@code [window.fromBase, window.fromTop)}:
+ * {@code [window.fromBase, window.fromTop)}, or whose bounds lie within {@code [window.fromBase, window.fromTop]}
+ * (a capability derived from the area whose address has left it, such as a one-past-the-end pointer):
  * <ul>
  *   <li>address, base and top move by {@link RelocationWindow#delta()}, and the bounds are clamped to
  *   {@code [toBase, toTop)};</li>
@@ -14,8 +15,8 @@ import dev.ufork.memory.TaggedMemory;
  *   bounds do not meet the parent's area at all, the granule's tag is cleared and its bytes are left as they were:
  *   failing safe, since a rounded encoding could reach outside the child's area.</li>
  * </ul>
- * Untagged granules are never changed, whatever their bytes look like; tagged capabilities whose address lies outside
- * the parent's area (kernel entry points, shared memory) stay as they are.
+ * Untagged granules are never changed, whatever their bytes look like; tagged capabilities whose address and bounds
+ * lie outside the parent's area (kernel entry points, shared memory) stay as they are.
  * <p>
  * <b>Precondition.</b> The caller holds the pages being written exclusively: it holds their page locks, or no other
  * thread can reach them yet (a child that has not started, a page not yet mapped in). Implementations read and write

@@ -24,7 +24,7 @@ import static dev.ufork.memory.Geometry.TAG_WORDS_PER_PAGE;
  * bits and a lane-wise fast test (exponent 0, address in the area and 16 KiB from its ends, the metadata word swapped
  * in from the neighbouring lane), adds the delta under that mask, and stores the whole block back: masked stores are
  * slow on AVX2 (machine-baselines §3c), and rewriting unchanged bytes of pages the caller holds exclusively is
- * harmless. Tagged lanes in the source area that fail the vector test go through the shared scalar per-granule path
+ * harmless. Tagged lanes that fail the vector test go through the shared scalar per-granule path
  * (full fast test, then the decode/clamp/re-encode slow path), so the result is bit-identical to
  * {@link ScalarRelocator}'s.
  * <p>
@@ -153,7 +153,8 @@ public final class VectorRelocator implements Relocator
                     .and(offsetInArea.compare(VectorOperators.LE, high));
                 v.add(delta, fast).intoMemorySegment(data, dstPage + offset, ORDER);
                 fastCount = fastCount.add(1, fast);
-                final VectorMask<Long> other = inArea.andNot(fast);
+                // Tagged lanes outside the area still go the scalar way: their bounds may lie in the area.
+                final VectorMask<Long> other = tagged.andNot(fast);
                 if (other.anyTrue())
                 {
                     otherCount += otherLanes(data, tags, dstPage + offset, other.toLong(), window, scratch);

@@ -14,7 +14,7 @@ final class RelocationReference
     /** What the reference expects for a granule. */
     enum Outcome
     {
-        /** Untagged, or a capability pointing outside the parent's area: left alone. */
+        /** Untagged, or a capability whose address and bounds lie outside the parent's area: left alone. */
         UNTOUCHED,
         /** Moved by delta with its bounds unchanged in size. */
         MOVED,
@@ -41,17 +41,17 @@ final class RelocationReference
     static Outcome check(final Granule original, final Granule actual, final RelocationWindow window,
         final String where)
     {
-        if (!original.tag() || !window.inSource(original.address()))
-        {
-            // Data, or a capability that points outside the parent's area: untouched, bit for bit.
-            expectSame(original, actual, where, original.tag() ? "out-of-range capability" : "untagged granule");
-            return Outcome.UNTOUCHED;
-        }
         final long address = original.address();
         final long metadata = original.metadata();
         final long base = CheriConcentrate.decodeBase(metadata, address);
         final long top = CheriConcentrate.decodeTop(metadata, address);
         final boolean topHigh = CheriConcentrate.decodeTopHigh(metadata, address);
+        if (!moves(original, window))
+        {
+            // Data, or a capability that neither points nor reaches into the parent's area: untouched, bit for bit.
+            expectSame(original, actual, where, original.tag() ? "out-of-range capability" : "untagged granule");
+            return Outcome.UNTOUCHED;
+        }
         final long clampedBase = Long.compareUnsigned(base, window.fromBase()) < 0 ? window.fromBase() : base;
         final long clampedTop = topHigh || Long.compareUnsigned(top, window.fromTop()) > 0 ? window.fromTop() : top;
         if (Long.compareUnsigned(clampedBase, clampedTop) > 0)
@@ -91,6 +91,20 @@ final class RelocationReference
         require(actualBase >= window.toBase() && actualTop <= window.toTop(), "bounds inside the child's area",
             context);
         return clampedBase == base && clampedTop == top && !topHigh ? Outcome.MOVED : Outcome.CLAMPED;
+    }
+
+    /**
+     * @param g      a granule.
+     * @param window a window.
+     * @return whether relocation through {@code window} must move it: tagged, and its address or its bounds in the
+     *         parent's area.
+     */
+    static boolean moves(final Granule g, final RelocationWindow window)
+    {
+        return g.tag() && (window.inSource(g.address())
+            || window.boundsInSource(CheriConcentrate.decodeBase(g.metadata(), g.address()),
+                CheriConcentrate.decodeTop(g.metadata(), g.address()),
+                CheriConcentrate.decodeTopHigh(g.metadata(), g.address())));
     }
 
     /**
