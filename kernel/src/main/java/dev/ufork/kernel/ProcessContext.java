@@ -140,7 +140,8 @@ public final class ProcessContext
      * each of its own services.
      *
      * @param service the service being called.
-     * @throws ErrnoException EPERM if the entry table no longer holds the service's entry capability.
+     * @throws ErrnoException EPERM if the entry table no longer holds the service's entry capability, or if called
+     *                        from a thread other than this µprocess's own.
      */
     public void enter(final KernelService service)
     {
@@ -277,9 +278,17 @@ public final class ProcessContext
      * handlers. Kernel calls do this on entry; a long computation that makes none may call it to stay responsive.
      *
      * @return whether a handler ran.
+     * @throws ErrnoException EPERM if called from a thread other than this µprocess's own (a context captured by
+     *                        Java, say by a fork body from its parent), at every isolation level: the signals and
+     *                        handlers are this µprocess's, and so is every kernel call, which starts here.
      */
     public boolean checkSignals()
     {
+        if (Thread.currentThread() != process.thread)
+        {
+            throw new ErrnoException(Errno.EPERM, "the context of µprocess " + process.pid + " used from thread "
+                + Thread.currentThread());
+        }
         return kernel.deliverSignals(process);
     }
 
