@@ -371,12 +371,17 @@ public final class ProcessContext
      * @param offset from the buffer's address.
      * @param src    the bytes.
      * @param from   first index in {@code src}.
-     * @param length bytes.
-     * @throws ErrnoException EFAULT if the buffer does not allow the store; nothing is written then.
+     * @param length bytes, not negative.
+     * @throws ErrnoException EFAULT if the buffer does not allow the store; nothing is written then. EINVAL for a
+     *                        negative length.
      */
     public void copyOut(final Capability buffer, final long offset, final byte[] src, final int from,
         final int length)
     {
+        if (length < 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "negative length " + length);
+        }
         try
         {
             process.memory.storeBytes(buffer, offset, src, from, length);
