@@ -233,8 +233,9 @@ public final class Kernel implements AutoCloseable
 
     private void start(final MicroProcess process, final MicroProcess parent, final Program program)
     {
+        final Thread thread = Thread.ofVirtual().name("ufork-" + process.pid).unstarted(() -> run(process, program));
         process.memory = new CapabilityMemory(space,
-            new ProcessBarrier(process, sharing, config.isolation() != IsolationLevel.OFF));
+            new ProcessBarrier(process, sharing, thread, config.isolation() != IsolationLevel.OFF));
         final Capability registerFile = memoryRoot.withAddress(process.base)
             .setBoundsExact(RegisterFileDescriptor.SIZE).andPermissions(PROCESS_PERMISSIONS);
         process.context = new ProcessContext(this, process, registerFile);
@@ -248,7 +249,6 @@ public final class Kernel implements AutoCloseable
             parent.lock.unlock();
         }
         table.put(process.pid, process);
-        final Thread thread = Thread.ofVirtual().name("ufork-" + process.pid).unstarted(() -> run(process, program));
         process.thread = thread;
         process.area.confineTo(thread);
         thread.start();

@@ -15,6 +15,9 @@ import dev.ufork.memory.PageLocks;
  *   <li>An access outside the area faults with {@link FaultCause#ISOLATION} (unless isolation is
  *   {@link IsolationLevel#OFF}): every capability the kernel hands a µprocess is bounded to its area, so only a
  *   capability smuggled in through Java (say, captured by a fork body from the parent) can reach elsewhere.</li>
+ *   <li>So does any access made from a thread other than the µprocess's own (unless isolation is off): the view
+ *   itself, or a context holding it, captured by a fork body from the parent would otherwise read the parent's
+ *   memory from the child.</li>
  *   <li>A store makes the page private (copying it if it is still shared) and, if children forked since the page
  *   was last written may share it, gives them their copies first.</li>
  *   <li>A capability load makes the page private (COPA and COA).</li>
@@ -24,13 +27,14 @@ import dev.ufork.memory.PageLocks;
  *   <li>The source of COA children gives them their copies before it touches a page itself, loads included.</li>
  * </ul>
  * <p>
- * Thread safety: one instance per µprocess thread.
+ * Thread safety: one instance per µprocess thread, which is the only thread it serves.
  */
 final class ProcessBarrier implements AccessBarrier
 {
     private final MicroProcess process;
     private final Sharing sharing;
     private final PageLocks locks;
+    private final Thread owner;
     private final long base;
     private final long size;
     private final boolean isolated;
@@ -39,11 +43,12 @@ final class ProcessBarrier implements AccessBarrier
     private long stampPage;
     private boolean validate;
 
-    ProcessBarrier(final MicroProcess process, final Sharing sharing, final boolean isolated)
+    ProcessBarrier(final MicroProcess process, final Sharing sharing, final Thread owner, final boolean isolated)
     {
         this.process = process;
         this.sharing = sharing;
         this.locks = sharing.locks();
+        this.owner = owner;
         this.base = process.base;
         this.size = process.area.size();
         this.isolated = isolated;
@@ -52,6 +57,7 @@ final class ProcessBarrier implements AccessBarrier
     @Override
     public long beginLoad(final Capability authority, final long address, final long length)
     {
+        checkThread(authority, address, length);
         validate = false;
         final long offset = address - base;
         if (Long.compareUnsigned(offset, size) >= 0)
@@ -115,6 +121,7 @@ final class ProcessBarrier implements AccessBarrier
     @Override
     public void beforeStore(final Capability authority, final long address)
     {
+        checkThread(authority, address, 1);
         checkKilled();
         final long offset = address - base;
         if (Long.compareUnsigned(offset, size) >= 0)
@@ -138,6 +145,7 @@ final class ProcessBarrier implements AccessBarrier
     @Override
     public void beforeCapabilityLoad(final Capability authority, final long address)
     {
+        checkThread(authority, address, Geometry.GRANULE_SIZE);
         final long offset = address - base;
         if (Long.compareUnsigned(offset, size) >= 0)
         {
@@ -155,6 +163,15 @@ final class ProcessBarrier implements AccessBarrier
         {
             sharing.materialize(process, page, null,
                 process.copyOnRead ? PageCopyCause.ACCESS : PageCopyCause.CHILD_CAPABILITY_LOAD);
+        }
+    }
+
+    /** An access from a thread not the µprocess's own: refused unless isolation is off. */
+    private void checkThread(final Capability authority, final long address, final long length)
+    {
+        if (Thread.currentThread() != owner && isolated)
+        {
+            throw CapabilityFault.recorded(FaultCause.ISOLATION, authority, address, length);
         }
     }
 

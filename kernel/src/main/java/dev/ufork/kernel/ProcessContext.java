@@ -140,7 +140,8 @@ public final class ProcessContext
      * each of its own services.
      *
      * @param service the service being called.
-     * @throws ErrnoException EPERM if the entry table no longer holds the service's entry capability.
+     * @throws ErrnoException EPERM if the entry table no longer holds the service's entry capability, or if called
+     *                        from a thread other than this µprocess's own.
      */
     public void enter(final KernelService service)
     {
@@ -277,9 +278,17 @@ public final class ProcessContext
      * handlers. Kernel calls do this on entry; a long computation that makes none may call it to stay responsive.
      *
      * @return whether a handler ran.
+     * @throws ErrnoException EPERM if called from a thread other than this µprocess's own (a context captured by
+     *                        Java, say by a fork body from its parent), at every isolation level: the signals and
+     *                        handlers are this µprocess's, and so is every kernel call, which starts here.
      */
     public boolean checkSignals()
     {
+        if (Thread.currentThread() != process.thread)
+        {
+            throw new ErrnoException(Errno.EPERM, "the context of µprocess " + process.pid + " used from thread "
+                + Thread.currentThread());
+        }
         return kernel.deliverSignals(process);
     }
 
@@ -362,12 +371,17 @@ public final class ProcessContext
      * @param offset from the buffer's address.
      * @param src    the bytes.
      * @param from   first index in {@code src}.
-     * @param length bytes.
-     * @throws ErrnoException EFAULT if the buffer does not allow the store; nothing is written then.
+     * @param length bytes, not negative.
+     * @throws ErrnoException EFAULT if the buffer does not allow the store; nothing is written then. EINVAL for a
+     *                        negative length.
      */
     public void copyOut(final Capability buffer, final long offset, final byte[] src, final int from,
         final int length)
     {
+        if (length < 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "negative length " + length);
+        }
         try
         {
             process.memory.storeBytes(buffer, offset, src, from, length);
