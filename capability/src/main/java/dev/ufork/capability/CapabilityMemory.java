@@ -83,6 +83,39 @@ public final class CapabilityMemory
         return address;
     }
 
+    /**
+     * Checks, without touching memory, that {@code c} authorizes a data load of {@code length} bytes at
+     * {@code c.address() + offset}: for callers that must refuse a request before consuming anything (a {@code write}
+     * system call that would otherwise take bytes from a pipe it cannot deliver).
+     *
+     * @param c      authority.
+     * @param offset from c's address.
+     * @param length bytes, not negative.
+     * @return the first address.
+     * @throws CapabilityFault if a load would be refused (TAG, SEAL, PERMIT_LOAD, LENGTH).
+     */
+    public static long checkLoadable(final Capability c, final long offset, final long length)
+    {
+        requireLength(length);
+        return checkLoad(c, offset, length);
+    }
+
+    /**
+     * Checks, without touching memory, that {@code c} authorizes a data store of {@code length} bytes at
+     * {@code c.address() + offset}; see {@link #checkLoadable}.
+     *
+     * @param c      authority.
+     * @param offset from c's address.
+     * @param length bytes, not negative.
+     * @return the first address.
+     * @throws CapabilityFault if a store would be refused (TAG, SEAL, PERMIT_STORE, LENGTH).
+     */
+    public static long checkStorable(final Capability c, final long offset, final long length)
+    {
+        requireLength(length);
+        return checkStore(c, offset, length);
+    }
+
     private static FaultCause dataFaultCause(
         final Capability c, final long address, final long size, final int permission, final FaultCause permCause)
     {

@@ -649,6 +649,11 @@ public final class Kernel implements AutoCloseable
         return process;
     }
 
+    boolean exists(final int pid)
+    {
+        return table.containsKey(pid);
+    }
+
     Iterable<MicroProcess> processes()
     {
         return table.values();

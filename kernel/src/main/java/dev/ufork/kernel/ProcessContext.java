@@ -106,6 +106,18 @@ public final class ProcessContext
     }
 
     /**
+     * {@code kill(pid, 0)}: whether a µprocess with this pid exists, running or a zombie not yet reaped.
+     *
+     * @param pid a pid.
+     * @return whether it exists.
+     */
+    public boolean exists(final int pid)
+    {
+        enter(KernelService.KILL);
+        return kernel.exists(pid);
+    }
+
+    /**
      * Forks in the kernel's default copy mode.
      *
      * @param child what the child runs, on its own thread, with its own context.

@@ -1,0 +1,1180 @@
+package dev.ufork.posix;
+
+import dev.ufork.capability.Capability;
+import dev.ufork.capability.CapabilityFault;
+import dev.ufork.capability.CapabilityMemory;
+import dev.ufork.kernel.CopyMode;
+import dev.ufork.kernel.Errno;
+import dev.ufork.kernel.ErrnoException;
+import dev.ufork.kernel.IsolationLevel;
+import dev.ufork.kernel.KernelService;
+import dev.ufork.kernel.ProcessContext;
+import dev.ufork.kernel.Signal;
+import dev.ufork.kernel.SignalAction;
+import dev.ufork.kernel.SignalHandler;
+import dev.ufork.kernel.WaitResult;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * libc for one µprocess: the POSIX calls a program running on the {@link PosixSystem} makes, as C's libc offers
+ * them. Calls return what C's do and report failure as C's do: {@code -1} (or {@code null} where C returns a
+ * pointer) with the error number in {@link #errno()}, which lives in the µprocess's own memory
+ * ({@link PosixAreaDescriptor#ERRNO}). Nothing is changed by a failed call unless its description says so.
+ * <p>
+ * <b>Pointers are capabilities.</b> Every buffer is passed as a capability and a length, and is checked before
+ * anything happens: a buffer without the needed permission, out of its bounds, or outside the µprocess's area gives
+ * EFAULT, never a crash, and no data is consumed. Where C takes an {@code int *} out-parameter, the capability
+ * form is the faithful one; an {@code int[]} form is offered for Java callers.
+ * <p>
+ * <b>Where this differs from POSIX.</b> {@code fork} takes the child's program ({@link #fork(PosixProgram)}) because
+ * Java cannot return twice; there is no {@code exec}; a µprocess has one thread; signals are delivered at libc
+ * calls and in blocking calls, not asynchronously in the middle of computation (call {@link #checkSignals()} in
+ * long loops).
+ * <p>
+ * Thread safety: confined to its µprocess's thread, as C's libc is to its process. Lifetime: that of the µprocess.
+ */
+public final class Posix
+{
+    /** waitpid: return at once if no child has exited. */
+    public static final int WNOHANG = 1;
+    /** sigprocmask: add the set to the mask. */
+    public static final int SIG_BLOCK = 0;
+    /** sigprocmask: remove the set from the mask. */
+    public static final int SIG_UNBLOCK = 1;
+    /** sigprocmask: replace the mask with the set. */
+    public static final int SIG_SETMASK = 2;
+    /** The default action of a signal, for {@link #signal}. */
+    public static final PosixSignalHandler SIG_DFL = (posix, signal) ->
+    {
+        throw new IllegalStateException("SIG_DFL is a marker, never called");
+    };
+    /** Ignore a signal, for {@link #signal}. */
+    public static final PosixSignalHandler SIG_IGN = (posix, signal) ->
+    {
+        throw new IllegalStateException("SIG_IGN is a marker, never called");
+    };
+
+    /** Bytes of the kernel-side buffer that reads and writes go through. */
+    static final int KERNEL_BUFFER = 64 << 10;
+
+    private final PosixSystem system;
+    private final ProcessContext ctx;
+    private final CapabilityMemory memory;
+    private final Capability area;
+    private final long areaBase;
+    private final long areaTop;
+    private final boolean fenced;
+    private final FileDescriptorTable fds;
+    private final List<ExitHandler> atexit;
+    private final Waiter waiter;
+    private Arena arena;
+    private MemorySegment kernelSegment;
+    private ByteBuffer kernelBuffer;
+    private boolean exiting;
+
+    Posix(final PosixSystem system, final ProcessContext ctx, final FileDescriptorTable fds,
+        final List<ExitHandler> atexit, final boolean fresh)
+    {
+        this.system = system;
+        this.ctx = ctx;
+        this.memory = ctx.memory();
+        this.area = ctx.area();
+        this.areaBase = area.base();
+        this.areaTop = area.base() + area.length();
+        this.fenced = ctx.isolation() != IsolationLevel.OFF;
+        this.fds = fds;
+        this.atexit = new ArrayList<>(atexit);
+        this.waiter = new Waiter(Thread.currentThread());
+        if (fresh)
+        {
+            memory.storeLong(area, PosixAreaDescriptor.ERRNO, 0);
+            memory.storeLong(area, PosixAreaDescriptor.BRK_BASE, PosixAreaDescriptor.HEAP_START);
+            memory.storeLong(area, PosixAreaDescriptor.BRK, PosixAreaDescriptor.HEAP_START);
+            memory.storeLong(area, PosixAreaDescriptor.MMAP_FLOOR, area.length());
+        }
+    }
+
+    /** At the end of the µprocess, whatever ended it: closes the descriptors and frees the kernel buffer. */
+    void release()
+    {
+        fds.closeAll();
+        waiter.close();
+        if (arena != null)
+        {
+            arena.close();
+            arena = null;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // The µprocess
+
+    /** @return the kernel context underneath: memory, registers and the kernel's own calls. */
+    public ProcessContext context()
+    {
+        return ctx;
+    }
+
+    /** @return checked access to this µprocess's memory. */
+    public CapabilityMemory memory()
+    {
+        return memory;
+    }
+
+    /** @return the capability over this µprocess's whole area. */
+    public Capability area()
+    {
+        return area;
+    }
+
+    /**
+     * @return a capability over {@value PosixAreaDescriptor#SCRATCH_SIZE} bytes of this µprocess's memory reserved
+     *         for out-parameters (status words, descriptor pairs, small pollfd arrays), so Java callers need not
+     *         allocate for them.
+     */
+    public Capability scratch()
+    {
+        return area.add(PosixAreaDescriptor.SCRATCH).setBoundsExact(PosixAreaDescriptor.SCRATCH_SIZE);
+    }
+
+    /** @return the system this µprocess runs on. */
+    public PosixSystem system()
+    {
+        return system;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // errno
+
+    /** @return the error number of the last failed call (0 if none has failed since it was cleared). */
+    public int errno()
+    {
+        return (int)memory.loadLong(area, PosixAreaDescriptor.ERRNO);
+    }
+
+    /** @param value the new errno, as C's {@code errno = value}. */
+    public void setErrno(final int value)
+    {
+        memory.storeLong(area, PosixAreaDescriptor.ERRNO, value);
+    }
+
+    /** @return the last error as an {@link Errno}, or null if errno is 0 or not one the library knows. */
+    public Errno lastError()
+    {
+        return Errno.ofCode(errno());
+    }
+
+    private int fail(final ErrnoException e)
+    {
+        setErrno(e.errno().code());
+        return -1;
+    }
+
+    private long failLong(final ErrnoException e)
+    {
+        setErrno(e.errno().code());
+        return -1;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Processes
+
+    /** @return this µprocess's pid. */
+    public int getpid()
+    {
+        return ctx.getpid();
+    }
+
+    /** @return the parent's pid (1 once the parent has gone and init adopted this µprocess). */
+    public int getppid()
+    {
+        return ctx.getppid();
+    }
+
+    /**
+     * fork in the kernel's default copy mode; see {@link #fork(PosixProgram, CopyMode)}.
+     *
+     * @param child what the child runs.
+     * @return the child's pid, or −1 with errno (ENOMEM, EAGAIN).
+     */
+    public int fork(final PosixProgram child)
+    {
+        return forkWith(child, null);
+    }
+
+    /**
+     * fork: a new µprocess whose memory is a copy of this one's at another address (every pointer relocated),
+     * running {@code child} with its own libc. The child inherits the descriptors (sharing each open file
+     * description, offsets included), the signal actions and mask and the {@code atexit} handlers; not the pending
+     * signals.
+     *
+     * @param child what the child runs; returning from it is {@code exit}.
+     * @param mode  when the child's pages are copied; the child's view is the same in every mode.
+     * @return the child's pid, or −1 with errno: ENOMEM if the address space has no room for the child.
+     */
+    public int fork(final PosixProgram child, final CopyMode mode)
+    {
+        if (mode == null)
+        {
+            setErrno(Errno.EINVAL.code());
+            return -1;
+        }
+        return forkWith(child, mode);
+    }
+
+    private int forkWith(final PosixProgram child, final CopyMode mode)
+    {
+        if (child == null)
+        {
+            setErrno(Errno.EINVAL.code());
+            return -1;
+        }
+        final FileDescriptorTable childFds = fds.forkCopy();
+        try
+        {
+            final dev.ufork.kernel.Program program = system.program(child, childFds, atexit, false);
+            return mode == null ? ctx.fork(program) : ctx.fork(program, mode);
+        }
+        catch (final ErrnoException e)
+        {
+            childFds.closeAll();
+            return fail(e);
+        }
+        catch (final RuntimeException | Error e)
+        {
+            childFds.closeAll();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code exit}: runs the {@code atexit} handlers (most recent first, each once), then {@link #_exit}. Does not
+     * return.
+     *
+     * @param status the exit status (its low 8 bits are reported).
+     */
+    public void exit(final int status)
+    {
+        if (!exiting)
+        {
+            exiting = true;
+            for (int i = atexit.size() - 1; i >= 0; i--)
+            {
+                atexit.get(i).run(this);
+            }
+        }
+        _exit(status);
+    }
+
+    /**
+     * {@code _exit}: ends the µprocess at once, without the {@code atexit} handlers. Its descriptors close, its
+     * parent gets SIGCHLD, and it stays a zombie until reaped. Does not return.
+     *
+     * @param status the exit status (its low 8 bits are reported).
+     */
+    public void _exit(final int status)
+    {
+        ctx.exit(status);
+    }
+
+    /**
+     * {@code atexit}: registers a handler for {@link #exit}.
+     *
+     * @param handler the handler.
+     * @return 0, or −1 with errno EINVAL for null.
+     */
+    public int atexit(final ExitHandler handler)
+    {
+        if (handler == null)
+        {
+            setErrno(Errno.EINVAL.code());
+            return -1;
+        }
+        atexit.add(handler);
+        return 0;
+    }
+
+    /**
+     * {@code waitpid}: waits for a child to change state and reaps it.
+     *
+     * @param pid     a child's pid, or −1 for any child.
+     * @param wstatus where to store the wait status (a 4-byte int), or an untagged capability (NULL) for nowhere.
+     * @param options 0 or {@link #WNOHANG}.
+     * @return the reaped child's pid; 0 with WNOHANG if no child has exited; −1 with errno: ECHILD (no such
+     *         child), EINTR (a caught signal), EINVAL (bad options or pid), EFAULT (bad wstatus, checked before
+     *         anything is reaped).
+     */
+    public int waitpid(final int pid, final Capability wstatus, final int options)
+    {
+        try
+        {
+            if (wstatus.isTagged())
+            {
+                checkUser(wstatus, Integer.BYTES, true);
+            }
+            final WaitResult result = ctx.waitpid(pid, options);
+            if (result.pid() != 0 && wstatus.isTagged())
+            {
+                memory.storeInt(wstatus, 0, result.status());
+            }
+            return result.pid();
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code waitpid} with the status stored into a Java array.
+     *
+     * @param pid     a child's pid, or −1.
+     * @param wstatus receives the status in element 0, or null.
+     * @param options 0 or {@link #WNOHANG}.
+     * @return as {@link #waitpid(int, Capability, int)}.
+     */
+    public int waitpid(final int pid, final int[] wstatus, final int options)
+    {
+        try
+        {
+            final WaitResult result = ctx.waitpid(pid, options);
+            if (result.pid() != 0 && wstatus != null)
+            {
+                wstatus[0] = result.status();
+            }
+            return result.pid();
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code wait}: {@code waitpid(-1, wstatus, 0)}.
+     *
+     * @param wstatus receives the status in element 0, or null.
+     * @return the reaped child's pid, or −1 with errno.
+     */
+    public int wait(final int[] wstatus)
+    {
+        return waitpid(-1, wstatus, 0);
+    }
+
+    /** @param status a wait status. @return whether the child exited normally. */
+    public static boolean WIFEXITED(final int status)
+    {
+        return (status & 0x7F) == 0;
+    }
+
+    /** @param status a wait status of an exited child. @return its exit status. */
+    public static int WEXITSTATUS(final int status)
+    {
+        return (status >>> 8) & 0xFF;
+    }
+
+    /** @param status a wait status. @return whether a signal ended the child. */
+    public static boolean WIFSIGNALED(final int status)
+    {
+        return (status & 0x7F) != 0 && (status & 0x7F) != 0x7F;
+    }
+
+    /** @param status a wait status of a signalled child. @return the signal number. */
+    public static int WTERMSIG(final int status)
+    {
+        return status & 0x7F;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Signals
+
+    /**
+     * {@code kill}: sends a signal; {@code sig} 0 only checks that the µprocess exists. A signal to oneself is
+     * delivered before this returns.
+     *
+     * @param pid the target.
+     * @param sig a signal number, or 0.
+     * @return 0, or −1 with errno: ESRCH (no such µprocess), EINVAL (unknown signal), EPERM (init).
+     */
+    public int kill(final int pid, final int sig)
+    {
+        try
+        {
+            if (sig == 0)
+            {
+                if (!ctx.exists(pid))
+                {
+                    throw new ErrnoException(Errno.ESRCH, "no µprocess " + pid);
+                }
+                return 0;
+            }
+            ctx.kill(pid, Signal.of(sig));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code raise}: a signal to oneself.
+     *
+     * @param sig a signal number.
+     * @return 0, or −1 with errno EINVAL.
+     */
+    public int raise(final int sig)
+    {
+        return kill(getpid(), sig);
+    }
+
+    /**
+     * {@code signal} / {@code sigaction}: sets what this µprocess does when {@code sig} arrives. The handler stays
+     * installed after it runs (BSD and Linux semantics) and runs with {@code sig} blocked.
+     *
+     * @param sig     a signal number; not SIGKILL.
+     * @param handler a handler, {@link #SIG_DFL} or {@link #SIG_IGN}.
+     * @return the previous handler ({@link #SIG_DFL}, {@link #SIG_IGN} or a handler), or null with errno EINVAL.
+     */
+    public PosixSignalHandler signal(final int sig, final PosixSignalHandler handler)
+    {
+        try
+        {
+            if (handler == null)
+            {
+                throw new ErrnoException(Errno.EINVAL, "no handler");
+            }
+            final SignalAction action = handler == SIG_DFL ? SignalAction.DEFAULT
+                : handler == SIG_IGN ? SignalAction.IGNORE : SignalAction.handle(new Adapter(system, handler));
+            return fromAction(ctx.sigaction(Signal.of(sig), action));
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return null;
+        }
+    }
+
+    /** {@link #signal}, under its POSIX name. @return as {@link #signal}. */
+    public PosixSignalHandler sigaction(final int sig, final PosixSignalHandler handler)
+    {
+        return signal(sig, handler);
+    }
+
+    private static PosixSignalHandler fromAction(final SignalAction action)
+    {
+        return switch (action.disposition())
+        {
+            case DEFAULT -> SIG_DFL;
+            case IGNORE -> SIG_IGN;
+            case HANDLE -> action.handler() instanceof Adapter adapter ? adapter.handler
+                : (posix, signal) -> action.handler().handle(posix.ctx, Signal.of(signal));
+        };
+    }
+
+    /** Runs a libc-level handler with the libc of the µprocess the signal is delivered to. */
+    private record Adapter(PosixSystem system, PosixSignalHandler handler) implements SignalHandler
+    {
+        @Override
+        public void handle(final ProcessContext context, final Signal signal)
+        {
+            handler.handle(system.posixOf(context), signal.number());
+        }
+    }
+
+    /**
+     * {@code sigprocmask}: changes the blocked signals (bit n = signal n). SIGKILL cannot be blocked. Signals it
+     * unblocks that are pending are delivered before it returns.
+     *
+     * @param how {@link #SIG_BLOCK}, {@link #SIG_UNBLOCK} or {@link #SIG_SETMASK}.
+     * @param set the signals.
+     * @return the previous mask, or −1 with errno EINVAL.
+     */
+    public long sigprocmask(final int how, final long set)
+    {
+        try
+        {
+            return ctx.sigprocmask(how, set);
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /** @return the pending signals (bit n = signal n). */
+    public long sigpending()
+    {
+        return ctx.sigpending();
+    }
+
+    /**
+     * Delivers pending signals now (handlers run; a fatal signal ends the µprocess). Long computations that make no
+     * libc call should call this now and then.
+     *
+     * @return whether a handler ran.
+     */
+    public boolean checkSignals()
+    {
+        return ctx.checkSignals();
+    }
+
+    /**
+     * {@code pause}: waits for a signal that runs a handler (or ends the µprocess).
+     *
+     * @return −1 with errno EINTR, always.
+     */
+    public int pause()
+    {
+        try
+        {
+            ctx.pause();
+            throw new IllegalStateException("pause returned");
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code sleep}: sleeps unless a caught signal interrupts it.
+     *
+     * @param seconds how long.
+     * @return 0, or the seconds left (rounded up) when a handler interrupted it.
+     */
+    public int sleep(final int seconds)
+    {
+        final long left = ctx.sleep(Math.max(0, seconds) * 1_000_000_000L);
+        return (int)((left + 999_999_999L) / 1_000_000_000L);
+    }
+
+    /**
+     * {@code nanosleep}, with Java arguments.
+     *
+     * @param nanos how long, not negative.
+     * @return 0 if it slept the whole time, else −1 with errno EINTR (a handler ran) or EINVAL (negative).
+     */
+    public int nanosleep(final long nanos)
+    {
+        try
+        {
+            if (ctx.sleep(nanos) != 0)
+            {
+                throw new ErrnoException(Errno.EINTR, "nanosleep interrupted by a signal");
+            }
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code nanosleep(req, rem)}: {@code struct timespec} is two 8-byte words, seconds then nanoseconds.
+     *
+     * @param req how long.
+     * @param rem where to store what was left if a handler interrupted the sleep, or NULL.
+     * @return 0, or −1 with errno EINTR, EINVAL (nanoseconds outside [0, 10^9) or negative seconds), EFAULT.
+     */
+    public int nanosleep(final Capability req, final Capability rem)
+    {
+        try
+        {
+            checkUser(req, 16, false);
+            if (rem.isTagged())
+            {
+                checkUser(rem, 16, true);
+            }
+            final long seconds = memory.loadLong(req, 0);
+            final long nanos = memory.loadLong(req, 8);
+            if (seconds < 0 || nanos < 0 || nanos >= 1_000_000_000L)
+            {
+                throw new ErrnoException(Errno.EINVAL, "bad timespec " + seconds + "s " + nanos + "ns");
+            }
+            final long total = seconds > Long.MAX_VALUE / 1_000_000_000L - 1 ? Long.MAX_VALUE
+                : seconds * 1_000_000_000L + nanos;
+            final long left = ctx.sleep(total);
+            if (left != 0)
+            {
+                if (rem.isTagged())
+                {
+                    memory.storeLong(rem, 0, left / 1_000_000_000L);
+                    memory.storeLong(rem, 8, left % 1_000_000_000L);
+                }
+                throw new ErrnoException(Errno.EINTR, "nanosleep interrupted by a signal");
+            }
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /** Called when a write finds no reader: SIGPIPE to oneself (which may end the µprocess) before EPIPE. */
+    void brokenPipe()
+    {
+        ctx.kill(getpid(), Signal.SIGPIPE);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Descriptors
+
+    /**
+     * {@code close}.
+     *
+     * @param fd a descriptor.
+     * @return 0, or −1 with errno EBADF.
+     */
+    public int close(final int fd)
+    {
+        try
+        {
+            enter(system.fileService);
+            fds.close(fd);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code dup}: a new descriptor (the lowest free) for the same open file description.
+     *
+     * @param fd a descriptor.
+     * @return the new descriptor, or −1 with errno EBADF or EMFILE.
+     */
+    public int dup(final int fd)
+    {
+        return duplicate(fd, 0, false);
+    }
+
+    /**
+     * {@code dup2}: makes {@code newfd} refer to what {@code oldfd} does, closing {@code newfd} first if open.
+     *
+     * @param oldfd an open descriptor.
+     * @param newfd the descriptor to (re)use.
+     * @return {@code newfd}, or −1 with errno EBADF (oldfd not open, newfd out of range).
+     */
+    public int dup2(final int oldfd, final int newfd)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(oldfd);
+            if (oldfd == newfd)
+            {
+                return newfd;
+            }
+            file.retain();
+            try
+            {
+                fds.replace(newfd, file, false);
+            }
+            catch (final ErrnoException e)
+            {
+                file.release();
+                throw e;
+            }
+            return newfd;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    private int duplicate(final int fd, final int min, final boolean cloexec)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(fd);
+            file.retain();
+            try
+            {
+                return fds.install(file, min, cloexec);
+            }
+            catch (final ErrnoException e)
+            {
+                file.release();
+                throw e;
+            }
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code fcntl}: F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD (FD_CLOEXEC), F_GETFL, F_SETFL (O_APPEND and
+     * O_NONBLOCK; shared by every descriptor of the description).
+     *
+     * @param fd  a descriptor.
+     * @param cmd the command.
+     * @param arg its argument.
+     * @return what the command returns, or −1 with errno EBADF, EINVAL (unknown command), EMFILE.
+     */
+    public int fcntl(final int fd, final int cmd, final int arg)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(fd);
+            return switch (cmd)
+            {
+                case Fcntl.F_DUPFD -> duplicateOrThrow(fd, arg, false);
+                case Fcntl.F_DUPFD_CLOEXEC -> duplicateOrThrow(fd, arg, true);
+                case Fcntl.F_GETFD -> fds.closeOnExec(fd) ? Fcntl.FD_CLOEXEC : 0;
+                case Fcntl.F_SETFD ->
+                {
+                    fds.setCloseOnExec(fd, (arg & Fcntl.FD_CLOEXEC) != 0);
+                    yield 0;
+                }
+                case Fcntl.F_GETFL -> file.statusFlags();
+                case Fcntl.F_SETFL ->
+                {
+                    file.setStatusFlags(arg);
+                    yield 0;
+                }
+                default -> throw new ErrnoException(Errno.EINVAL, "unknown fcntl command " + cmd);
+            };
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    private int duplicateOrThrow(final int fd, final int min, final boolean cloexec)
+    {
+        final int result = duplicate(fd, min, cloexec);
+        if (result < 0)
+        {
+            throw new ErrnoException(Errno.ofCode(errno()), "fcntl duplicate of " + fd);
+        }
+        return result;
+    }
+
+    /**
+     * Installs a new open file under the lowest free descriptor; on EMFILE the file is released.
+     *
+     * @return the descriptor.
+     */
+    int installNew(final OpenFile file, final boolean cloexec)
+    {
+        try
+        {
+            return fds.install(file, 0, cloexec);
+        }
+        catch (final ErrnoException e)
+        {
+            file.release();
+            throw e;
+        }
+    }
+
+    /** @return the open file behind a descriptor (EBADF if none), for the other parts of libc. */
+    OpenFile file(final int fd)
+    {
+        return fds.get(fd);
+    }
+
+    /** @return the descriptor table, for the other parts of libc. */
+    FileDescriptorTable descriptors()
+    {
+        return fds;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // read and write
+
+    /**
+     * {@code read}: up to {@code count} bytes into {@code buf}.
+     *
+     * @param fd    a descriptor open for reading.
+     * @param buf   the buffer: needs STORE over {@code count} bytes from its address.
+     * @param count bytes wanted.
+     * @return bytes read (0 at end of file), or −1 with errno: EBADF, EFAULT, EINVAL, EAGAIN, EINTR, EISDIR, ...
+     */
+    public long read(final int fd, final Capability buf, final long count)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(fd);
+            if (!file.readable())
+            {
+                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for reading");
+            }
+            checkCount(count);
+            checkUser(buf, count, true);
+            long done = 0;
+            while (done < count)
+            {
+                final ByteBuffer chunk = kernelBuffer(count - done);
+                final int asked = chunk.remaining();
+                final long n;
+                try
+                {
+                    n = file.read(this, chunk);
+                }
+                catch (final ErrnoException e)
+                {
+                    if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
+                    {
+                        return done;
+                    }
+                    throw e;
+                }
+                if (n <= 0)
+                {
+                    break;
+                }
+                memory.storeBytes(buf, done, kernelSegment, 0, n);
+                done += n;
+                if (n < asked || !file.readsFully())
+                {
+                    break;
+                }
+            }
+            return done;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code write}: up to {@code count} bytes from {@code buf}.
+     *
+     * @param fd    a descriptor open for writing.
+     * @param buf   the bytes: needs LOAD over {@code count} bytes from its address.
+     * @param count bytes to write.
+     * @return bytes written, or −1 with errno: EBADF, EFAULT, EINVAL, EAGAIN, EINTR, EPIPE (after SIGPIPE), ...
+     */
+    public long write(final int fd, final Capability buf, final long count)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(fd);
+            if (!file.writable())
+            {
+                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for writing");
+            }
+            checkCount(count);
+            checkUser(buf, count, false);
+            long done = 0;
+            while (done < count)
+            {
+                final ByteBuffer chunk = kernelBuffer(count - done);
+                final int asked = chunk.remaining();
+                memory.loadBytes(buf, done, kernelSegment, 0, asked);
+                final long n;
+                try
+                {
+                    n = file.write(this, chunk);
+                }
+                catch (final ErrnoException e)
+                {
+                    if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
+                    {
+                        return done;
+                    }
+                    throw e;
+                }
+                done += n;
+                if (n < asked)
+                {
+                    break;
+                }
+            }
+            return done;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code write} of a Java byte array, for Java callers (the bytes are copied in as from a buffer).
+     *
+     * @param fd    a descriptor open for writing.
+     * @param bytes the bytes.
+     * @param from  first index.
+     * @param count bytes to write.
+     * @return bytes written, or −1 with errno.
+     */
+    public long write(final int fd, final byte[] bytes, final int from, final int count)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(fd);
+            if (!file.writable())
+            {
+                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for writing");
+            }
+            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
+            long done = 0;
+            while (done < count)
+            {
+                final ByteBuffer chunk = kernelBuffer(count - done);
+                final int asked = chunk.remaining();
+                chunk.put(bytes, from + (int)done, asked).flip();
+                final long n;
+                try
+                {
+                    n = file.write(this, chunk);
+                }
+                catch (final ErrnoException e)
+                {
+                    if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
+                    {
+                        return done;
+                    }
+                    throw e;
+                }
+                done += n;
+                if (n < asked)
+                {
+                    break;
+                }
+            }
+            return done;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code read} into a Java byte array, for Java callers.
+     *
+     * @param fd    a descriptor open for reading.
+     * @param bytes the destination.
+     * @param from  first index.
+     * @param count bytes wanted.
+     * @return bytes read (0 at end of file), or −1 with errno.
+     */
+    public long read(final int fd, final byte[] bytes, final int from, final int count)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(fd);
+            if (!file.readable())
+            {
+                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for reading");
+            }
+            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
+            final ByteBuffer chunk = kernelBuffer(count);
+            final long n = file.read(this, chunk);
+            if (n > 0)
+            {
+                chunk.flip().get(bytes, from, (int)n);
+            }
+            return n;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Pipes
+
+    /**
+     * {@code pipe2}: a pipe; stores the read end's descriptor at {@code fds[0]} and the write end's at {@code fds[1]}
+     * (two 4-byte ints).
+     *
+     * @param pipefd where to store the two descriptors: needs STORE over 8 bytes.
+     * @param flags  0, or O_NONBLOCK and O_CLOEXEC.
+     * @return 0, or −1 with errno EFAULT, EMFILE, EINVAL (unknown flags).
+     */
+    public int pipe2(final Capability pipefd, final int flags)
+    {
+        try
+        {
+            enter(system.fileService);
+            checkUser(pipefd, 2 * Integer.BYTES, true);
+            final int[] pair = openPipe(flags);
+            memory.storeInt(pipefd, 0, pair[0]);
+            memory.storeInt(pipefd, Integer.BYTES, pair[1]);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /** {@code pipe}: {@link #pipe2} with no flags. @param pipefd where to store the pair. @return 0 or −1. */
+    public int pipe(final Capability pipefd)
+    {
+        return pipe2(pipefd, 0);
+    }
+
+    /**
+     * {@code pipe} into a Java array.
+     *
+     * @param pipefd receives the read end in element 0 and the write end in element 1.
+     * @return 0, or −1 with errno EMFILE.
+     */
+    public int pipe(final int[] pipefd)
+    {
+        try
+        {
+            enter(system.fileService);
+            final int[] pair = openPipe(0);
+            pipefd[0] = pair[0];
+            pipefd[1] = pair[1];
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    private int[] openPipe(final int flags)
+    {
+        if ((flags & ~(Fcntl.O_NONBLOCK | Fcntl.O_CLOEXEC)) != 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "unknown pipe2 flags 0" + Integer.toOctalString(flags));
+        }
+        final boolean cloexec = (flags & Fcntl.O_CLOEXEC) != 0;
+        final Pipe pipe = new Pipe(flags);
+        final int readFd = installNew(pipe.readEnd(), cloexec);
+        final int writeFd;
+        try
+        {
+            writeFd = installNew(pipe.writeEnd(), cloexec);
+        }
+        catch (final ErrnoException e)
+        {
+            fds.close(readFd);
+            throw e;
+        }
+        return new int[] {readFd, writeFd};
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Internals shared by the parts of libc
+
+    /** Presents this µprocess's entry capability for a service (and delivers pending signals first). */
+    void enter(final KernelService service)
+    {
+        ctx.enter(service);
+    }
+
+    /** @return the waiter through which this µprocess blocks. */
+    Waiter waiter()
+    {
+        return waiter;
+    }
+
+    /**
+     * Blocks the µprocess until woken or {@code deadline}; a signal that interrupts it is delivered here: if a
+     * handler ran, the call fails with EINTR; a fatal signal ends the µprocess; otherwise the caller re-checks and
+     * may block again.
+     *
+     * @throws ErrnoException EINTR.
+     */
+    void block(final Waiter w, final long deadline)
+    {
+        w.await(deadline);
+        interruptionPoint();
+    }
+
+    /**
+     * Delivers signals if the thread was interrupted (a signal was posted).
+     *
+     * @throws ErrnoException EINTR if a handler ran.
+     */
+    void interruptionPoint()
+    {
+        if (Thread.currentThread().isInterrupted() && ctx.checkSignals())
+        {
+            throw new ErrnoException(Errno.EINTR, "interrupted by a signal");
+        }
+    }
+
+    /**
+     * Checks a user buffer before anything is consumed: the capability must allow the access over {@code length}
+     * bytes from its address, and (unless isolation is off) lie in this µprocess's area.
+     *
+     * @throws ErrnoException EFAULT.
+     */
+    void checkUser(final Capability buffer, final long length, final boolean store)
+    {
+        final long address;
+        try
+        {
+            address = store ? CapabilityMemory.checkStorable(buffer, 0, length)
+                : CapabilityMemory.checkLoadable(buffer, 0, length);
+        }
+        catch (final CapabilityFault fault)
+        {
+            final ErrnoException e = new ErrnoException(Errno.EFAULT, fault.getMessage());
+            e.initCause(fault);
+            throw e;
+        }
+        if (fenced && length > 0 && (address < areaBase || address + length > areaTop))
+        {
+            throw new ErrnoException(Errno.EFAULT, "buffer [0x" + Long.toHexString(address) + ", +" + length
+                + ") is outside µprocess " + getpid() + "'s area");
+        }
+    }
+
+    private static void checkCount(final long count)
+    {
+        if (count < 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "negative count " + count);
+        }
+    }
+
+    /**
+     * @param wanted bytes the caller still wants to transfer.
+     * @return the kernel buffer, cleared, its limit at {@code min(wanted, its capacity)}; allocated on first use.
+     */
+    ByteBuffer kernelBuffer(final long wanted)
+    {
+        if (kernelBuffer == null)
+        {
+            arena = Arena.ofConfined();
+            kernelSegment = arena.allocate(KERNEL_BUFFER, 64);
+            kernelBuffer = kernelSegment.asByteBuffer();
+        }
+        kernelBuffer.clear().limit((int)Math.min(wanted, KERNEL_BUFFER));
+        return kernelBuffer;
+    }
+
+    /** @return the kernel buffer's memory (what {@link #kernelBuffer(long)} views). */
+    MemorySegment kernelSegment()
+    {
+        return kernelSegment;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Posix[pid " + getpid() + "]";
+    }
+}
