@@ -1075,6 +1075,15 @@ public final class Posix
     }
 
     // ------------------------------------------------------------------------------------------------------------
+    // Files: open, creat, pread, pwrite, lseek, fsync, ftruncate, rename, unlink, stat, fstat, mkdir
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Sockets and poll: socket, bind, listen, accept, connect, send, recv, shutdown, setsockopt, getsockname, poll
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Memory: brk, sbrk, mmap, munmap, malloc, calloc, realloc, free
+
+    // ------------------------------------------------------------------------------------------------------------
     // Internals shared by the parts of libc
 
     /** Presents this µprocess's entry capability for a service (and delivers pending signals first). */
