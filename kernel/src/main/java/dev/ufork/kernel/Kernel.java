@@ -382,6 +382,13 @@ public final class Kernel implements AutoCloseable
                 process.waitStatus = status;
                 process.state = MicroProcess.State.ZOMBIE;
                 parent.childEvent.signalAll();
+                // SIGCHLD is posted before the parent can see the zombie (it scans under this lock), so a wait that
+                // returns the child finds its SIGCHLD pending, as on Linux. After signalAll: a waiter already woken
+                // by the exit is not also failed with EINTR by the signal's interrupt.
+                if (parent != init && parent.state == MicroProcess.State.RUNNING)
+                {
+                    deliver(parent, Signal.SIGCHLD);
+                }
                 break;
             }
             finally
@@ -389,9 +396,20 @@ public final class Kernel implements AutoCloseable
                 parent.lock.unlock();
             }
         }
-        if (parent != init && parent.state == MicroProcess.State.RUNNING)
+        final MicroProcess adopter = process.parent;
+        if (adopter != parent)
         {
-            deliver(parent, Signal.SIGCHLD);
+            // The parent exited while this µprocess was becoming a zombie and handed it to init, which may have
+            // looked at it before it was one: wake init again, or the zombie would wait for an unrelated exit.
+            adopter.lock.lock();
+            try
+            {
+                adopter.childEvent.signalAll();
+            }
+            finally
+            {
+                adopter.lock.unlock();
+            }
         }
         final ExitEvent event = new ExitEvent();
         if (event.shouldCommit())
