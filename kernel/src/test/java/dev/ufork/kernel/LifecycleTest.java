@@ -252,6 +252,31 @@ class LifecycleTest
             () -> kernel.space().liveAreas() == 2);
     }
 
+    /**
+     * Parents that exit while their children are exiting too: every child ends up reaped, by its parent's init
+     * adoption or directly, however the two exits interleave. Rounds, because the interleaving is the scheduler's;
+     * a zombie that init missed would keep {@code liveProcesses} up until the hang guard.
+     */
+    @Test
+    void shouldReapChildrenThatExitWhileTheirParentExits()
+    {
+        final int rounds = 100;
+        for (int round = 0; round < rounds; round++)
+        {
+            final int parent = kernel.spawn(AREA, child(ctx ->
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    ctx.fork(child(c -> c.exit(0)));
+                }
+                ctx.exit(0);
+            }));
+            ProcessSync.assertExited(0, TestPrograms.awaitExit(kernel, parent, "parent"), failure, "round " + round);
+            TestPrograms.awaitLiveProcesses(kernel, 1, "round " + round + ": init reaps the orphans");
+        }
+        ProcessSync.rethrow(failure, "racing exits");
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // memory of reaped µprocesses
 

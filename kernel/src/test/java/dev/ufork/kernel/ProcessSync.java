@@ -22,13 +22,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 final class ProcessSync
 {
-    /** SIGUSR1 caught by a handler that does nothing: its only effect is to end a {@code pause()} with EINTR. */
-    static final SignalAction WAKE_UP = SignalAction.handle((ctx, signal) ->
-    {
-    });
+    /**
+     * Go-ahead signals delivered to the µprocess running on this thread and not yet consumed by
+     * {@link #awaitWakeUp}. Handlers run on the target's own thread, so a thread-local count needs no locking, leaves
+     * the µprocess's memory (and so the page-copy counters) alone, and starts at zero in a forked child, whose
+     * pending signals are not inherited either.
+     */
+    private static final ThreadLocal<int[]> WAKE_UPS = ThreadLocal.withInitial(() -> new int[1]);
+
+    /** Counts a go-ahead: its only effect is to end a {@link #awaitWakeUp} (and a {@code pause()} with EINTR). */
+    static final SignalAction WAKE_UP = SignalAction.handle((ctx, signal) -> noteWakeUp());
 
     private ProcessSync()
     {
+    }
+
+    /** Counts a go-ahead for the µprocess of the calling thread; for handlers that do more than {@link #WAKE_UP}. */
+    static void noteWakeUp()
+    {
+        WAKE_UPS.get()[0]++;
     }
 
     /**
@@ -41,22 +53,27 @@ final class ProcessSync
     }
 
     /**
-     * Waits in {@code pause()} until a caught signal (normally the go-ahead SIGUSR1) is delivered; a go-ahead that
-     * arrived earlier is pending and ends the pause at once, so nothing is lost to the order of events.
+     * Waits in {@code pause()} until a go-ahead has been delivered, and consumes it. Race-free: a go-ahead that any
+     * earlier kernel call already handled is counted and ends this at once, and one that is still pending is handled
+     * by {@code pause()} on entry.
      */
     static void awaitWakeUp(final ProcessContext ctx)
     {
-        // Not assertThrows: it would catch the ProcessTermination of a kill and turn it into a failure.
-        try
+        final int[] received = WAKE_UPS.get();
+        while (received[0] == 0)
         {
-            ctx.pause();
+            // Not assertThrows: it would catch the ProcessTermination of a kill and turn it into a failure.
+            try
+            {
+                ctx.pause();
+                throw new AssertionError("pause returned normally");
+            }
+            catch (final ErrnoException e)
+            {
+                assertEquals(Errno.EINTR, e.errno(), "pause: " + e.getMessage());
+            }
         }
-        catch (final ErrnoException e)
-        {
-            assertEquals(Errno.EINTR, e.errno(), "pause: " + e.getMessage());
-            return;
-        }
-        throw new AssertionError("pause returned normally");
+        received[0]--;
     }
 
     /**

@@ -167,6 +167,7 @@ class SignalTest
                 handlerThread.set(Thread.currentThread());
                 handlerPid.set(c.getpid());
                 c.memory().storeLong(page(c, 1), 0, c.memory().loadLong(page(c, 1), 0) + 1);
+                ProcessSync.noteWakeUp();
             }));
             final int child = ctx.fork(child(c -> c.exit(4)));
             ProcessSync.awaitWakeUp(ctx);
@@ -253,6 +254,7 @@ class SignalTest
             {
                 ranOn.complete(Thread.currentThread());
                 maskInHandler.complete(c.sigprocmask(ProcessContext.SIG_BLOCK, 0));
+                ProcessSync.noteWakeUp();
             });
             assertEquals(SignalAction.DEFAULT, ctx.sigaction(Signal.SIGUSR2, handler), "the first action");
             assertSame(handler, ctx.sigaction(Signal.SIGUSR2, handler), "sigaction returns the previous action");
