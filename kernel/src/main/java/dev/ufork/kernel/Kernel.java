@@ -12,7 +12,9 @@ import dev.ufork.memory.Area;
 import dev.ufork.memory.AreaInit;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -152,7 +154,8 @@ public final class Kernel implements AutoCloseable
      * @param areaSize bytes of its area, rounded up to a power of two of at least 64 KiB.
      * @param program  what it runs.
      * @return its pid.
-     * @throws ErrnoException ENOMEM if the address space has no room.
+     * @throws ErrnoException EINVAL for a size that is not positive; ENOMEM if the address space has no room (or
+     *                        the rounded size exceeds the whole space).
      */
     public int spawn(final long areaSize, final Program program)
     {
@@ -161,7 +164,14 @@ public final class Kernel implements AutoCloseable
         {
             throw new ErrnoException(Errno.EINVAL, "area size must be positive: " + areaSize);
         }
-        final long size = Math.max(MIN_AREA, Long.highestOneBit(Math.max(1, areaSize - 1)) << 1);
+        // Checked before rounding too: above 2^62 the rounding overflows to a negative size.
+        final long size = areaSize > space.size() ? Long.MAX_VALUE
+            : Math.max(MIN_AREA, Long.highestOneBit(Math.max(1, areaSize - 1)) << 1);
+        if (size > space.size())
+        {
+            throw new ErrnoException(Errno.ENOMEM, "an area of " + areaSize + " bytes cannot fit in a space of "
+                + space.size() + " bytes");
+        }
         final Area area = allocateArea(size, AreaInit.ZEROED);
         final MicroProcess process = new MicroProcess(this, nextPid.getAndIncrement(), area, init, null, false,
             new SignalState());
@@ -273,7 +283,8 @@ public final class Kernel implements AutoCloseable
         catch (final RuntimeException | Error e)
         {
             final Signal kill = process.pendingKill;
-            status = WaitStatus.signaled(kill != null ? kill : Signal.SIGABRT);
+            // While the kernel closes, a call or access that fails because of it is close's kill arriving early.
+            status = WaitStatus.signaled(kill != null ? kill : closed.get() ? Signal.SIGKILL : Signal.SIGABRT);
         }
         exit(process, status);
     }
@@ -741,7 +752,8 @@ public final class Kernel implements AutoCloseable
     }
 
     /**
-     * Kills every µprocess, waits (up to ten seconds each) for their threads, and unmaps the address space.
+     * Kills every µprocess (also those forked while it closes), waits (up to ten seconds each) for their threads,
+     * and unmaps the address space.
      */
     @Override
     public void close()
@@ -750,26 +762,35 @@ public final class Kernel implements AutoCloseable
         {
             return;
         }
-        final List<Thread> threads = new ArrayList<>();
-        for (final MicroProcess process : table.values())
+        // Rounds until one finds nobody new: a µprocess may have been forking while the kernel closed, and its child
+        // is in the table by the time its own thread has been joined.
+        final Set<Thread> killed = new HashSet<>();
+        boolean more = true;
+        while (more && !Thread.currentThread().isInterrupted())
         {
-            if (process != init && process.thread != null)
+            final List<Thread> threads = new ArrayList<>();
+            for (final MicroProcess process : table.values())
             {
-                process.pendingKill = Signal.SIGKILL;
-                process.thread.interrupt();
-                threads.add(process.thread);
+                final Thread thread = process.thread;
+                if (process != init && thread != null && killed.add(thread))
+                {
+                    process.pendingKill = Signal.SIGKILL;
+                    thread.interrupt();
+                    threads.add(thread);
+                }
             }
-        }
-        for (final Thread thread : threads)
-        {
-            try
+            more = !threads.isEmpty();
+            for (final Thread thread : threads)
             {
-                thread.join(10_000);
-            }
-            catch (final InterruptedException e)
-            {
-                Thread.currentThread().interrupt();
-                break;
+                try
+                {
+                    thread.join(10_000);
+                }
+                catch (final InterruptedException e)
+                {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
         }
         reaper.interrupt();
