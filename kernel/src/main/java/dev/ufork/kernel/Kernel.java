@@ -301,7 +301,7 @@ public final class Kernel implements AutoCloseable
         }
         final ForkEvent event = new ForkEvent();
         event.begin();
-        final long relocatedBefore = statistics.capabilitiesRelocated();
+        final long relocatedBefore = statistics.capabilitiesRelocatedByThisThread();
         // A child's pages are written by copies before anyone reads them, so recycled memory need not be zeroed.
         final Area area = allocateArea(parent.area.size(), AreaInit.UNINITIALIZED);
         final MicroProcess child = new MicroProcess(this, nextPid.getAndIncrement(), area, parent, parent,
@@ -329,6 +329,10 @@ public final class Kernel implements AutoCloseable
             // The register file is needed at once and must be relocated before the child runs.
             sharing.materialize(child, 0, null, PageCopyCause.EAGER);
         }
+        // The fork's own numbers, taken before the child runs and copies pages of its own; counted on this thread
+        // only, so that copies by other µprocesses meanwhile do not count as the fork's.
+        final int pagesCopied = event.isEnabled() ? child.states.privateCount() : 0;
+        final long relocated = statistics.capabilitiesRelocatedByThisThread() - relocatedBefore;
         start(child, parent, program);
         statistics.forked();
         if (event.shouldCommit())
@@ -337,9 +341,9 @@ public final class Kernel implements AutoCloseable
             event.child = child.pid;
             event.mode = mode.name();
             event.areaBytes = area.size();
-            event.pagesCopied = child.states.privateCount();
-            event.pagesShared = child.pages - event.pagesCopied;
-            event.capabilitiesRelocated = statistics.capabilitiesRelocated() - relocatedBefore;
+            event.pagesCopied = pagesCopied;
+            event.pagesShared = child.pages - pagesCopied;
+            event.capabilitiesRelocated = relocated;
             event.commit();
         }
         return child.pid;
@@ -350,6 +354,14 @@ public final class Kernel implements AutoCloseable
 
     private void exit(final MicroProcess process, final int status)
     {
+        // Committed before anyone can see the exit, so that a waiter that has reaped the µprocess finds its event.
+        final ExitEvent event = new ExitEvent();
+        if (event.shouldCommit())
+        {
+            event.pid = process.pid;
+            event.waitStatus = status;
+            event.commit();
+        }
         // Orphans go to init first, so that none is left in a parent that will never wait.
         final List<MicroProcess> orphans;
         process.lock.lock();
@@ -421,13 +433,6 @@ public final class Kernel implements AutoCloseable
             {
                 adopter.lock.unlock();
             }
-        }
-        final ExitEvent event = new ExitEvent();
-        if (event.shouldCommit())
-        {
-            event.pid = process.pid;
-            event.waitStatus = status;
-            event.commit();
         }
     }
 
