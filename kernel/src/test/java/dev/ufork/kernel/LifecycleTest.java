@@ -154,6 +154,27 @@ class LifecycleTest
         });
     }
 
+    /**
+     * A program that fails is reported as killed: a capability fault as SIGSEGV (the hardware's answer to a bad
+     * pointer), any other escaping Java exception as SIGABRT.
+     */
+    @Test
+    void shouldReportFaultsAsSigsegvAndOtherFailuresAsSigabrt()
+    {
+        runClean("faults", ctx ->
+        {
+            final int faulting = ctx.fork(c -> c.memory().loadLong(page(c, 1), Geometry.PAGE_SIZE));
+            assertEquals(new WaitResult(faulting, WaitStatus.signaled(Signal.SIGSEGV)), ctx.waitpid(faulting, 0),
+                "a load past the capability's bounds");
+            final int throwing = ctx.fork(c ->
+            {
+                throw new IllegalStateException("a program bug");
+            });
+            assertEquals(new WaitResult(throwing, WaitStatus.signaled(Signal.SIGABRT)), ctx.waitpid(throwing, 0),
+                "an escaping exception");
+        });
+    }
+
     @Test
     void shouldReturnPidZeroWithWnohangWhileTheChildRunsAndTheChildOnceItHasExited()
     {

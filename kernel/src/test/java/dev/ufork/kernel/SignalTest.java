@@ -234,6 +234,88 @@ class SignalTest
         });
     }
 
+    /**
+     * The usual way to reap: a SIGCHLD handler that calls {@code waitpid(-1, WNOHANG)} until it returns 0. Signals do
+     * not queue, so one SIGCHLD may stand for several exits; the loop in the handler (which ends on 0 or, once no
+     * child is left, ECHILD) still reaps every child.
+     */
+    @Test
+    void shouldReapEveryChildFromASigchldHandlerThatWaitsWithWnohang()
+    {
+        final int children = 16;
+        runClean("reaping in the handler", ctx ->
+        {
+            final Capability reaped = page(ctx, 1);
+            ctx.sigaction(Signal.SIGCHLD, SignalAction.handle((c, s) ->
+            {
+                final Capability count = page(c, 1);
+                try
+                {
+                    WaitResult r;
+                    while ((r = c.waitpid(-1, ProcessContext.WNOHANG)).pid() > 0)
+                    {
+                        assertEquals(WaitStatus.exited(r.pid() & 0x7F), r.status(), "status of " + r.pid());
+                        c.memory().storeLong(count, 0, c.memory().loadLong(count, 0) + 1);
+                    }
+                }
+                catch (final ErrnoException e)
+                {
+                    // As in C, the loop also ends on ECHILD: every child forked so far has been reaped.
+                    assertEquals(Errno.ECHILD, e.errno(), e.getMessage());
+                }
+                ProcessSync.noteWakeUp();
+            }));
+            for (int i = 0; i < children; i++)
+            {
+                ctx.fork(child(c -> c.exit(c.getpid() & 0x7F)));
+            }
+            while (ctx.memory().loadLong(reaped, 0) < children)
+            {
+                awaitWakeUp(ctx);
+            }
+            assertEquals(children, ctx.memory().loadLong(reaped, 0), "children reaped by the handler");
+            assertErrno(Errno.ECHILD, () -> ctx.waitpid(-1, ProcessContext.WNOHANG), "none left");
+        });
+        assertEquals(1, kernel.metrics().liveProcesses());
+    }
+
+    /**
+     * A caught signal ends a blocking {@code waitpid} for a child that is still running with EINTR, after its
+     * handler ran; the wait can be made again. A signal handled on the way in does not end the wait, so the test
+     * thread signals until the µprocess reports the EINTR.
+     */
+    @Test
+    void shouldInterruptABlockingWaitWithEintrWhenACaughtSignalArrives()
+    {
+        final CompletableFuture<Integer> parentPid = new CompletableFuture<>();
+        final CompletableFuture<Void> interrupted = new CompletableFuture<>();
+        final int pid = kernel.spawn(AREA, child(ctx ->
+        {
+            armWakeUp(ctx);
+            ctx.sigaction(Signal.SIGUSR2, ProcessSync.WAKE_UP);
+            final int child = ctx.fork(child(c ->
+            {
+                awaitWakeUp(c);
+                c.exit(3);
+            }));
+            parentPid.complete(ctx.getpid());
+            assertErrno(Errno.EINTR, () -> ctx.waitpid(child, 0), "waitpid interrupted by SIGUSR2");
+            interrupted.complete(null);
+            ctx.kill(child, Signal.SIGUSR1);
+            assertEquals(new WaitResult(child, WaitStatus.exited(3)), ctx.waitpid(child, 0), "the wait made again");
+        }));
+        await(parentPid, "the fork");
+        TestPrograms.awaitCondition("waitpid to be interrupted", () ->
+        {
+            if (!interrupted.isDone())
+            {
+                kernel.signal(pid, Signal.SIGUSR2);
+            }
+            return interrupted.isDone();
+        });
+        ProcessSync.assertExited(0, TestPrograms.awaitExit(kernel, pid, "EINTR"), failure, "EINTR");
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // handlers, mask, pending
 
@@ -315,6 +397,15 @@ class SignalTest
             assertEquals(0, ctx.sigpending(), "nothing pending after delivery");
             assertErrno(Errno.EINVAL, () -> ctx.sigprocmask(7, usr1), "sigprocmask with an unknown how");
             assertEquals(0, ctx.sigprocmask(ProcessContext.SIG_BLOCK, 0), "a failed call changes nothing");
+
+            // Setting SIG_IGN discards a pending instance (POSIX), so unblocking it later delivers nothing.
+            ctx.sigprocmask(ProcessContext.SIG_BLOCK, usr1);
+            ctx.kill(ctx.getpid(), Signal.SIGUSR1);
+            assertEquals(usr1, ctx.sigpending(), "SIGUSR1 pending again");
+            ctx.sigaction(Signal.SIGUSR1, SignalAction.IGNORE);
+            assertEquals(0, ctx.sigpending(), "ignoring discards the pending SIGUSR1");
+            ctx.sigprocmask(ProcessContext.SIG_UNBLOCK, usr1);
+            assertEquals(1, ctx.memory().loadLong(counter, 0), "nothing delivered after ignoring");
 
             // A terminating default action waits behind the mask too.
             final int child = ctx.fork(child(c ->
