@@ -23,10 +23,12 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.ufork.kernel.ProcessSync.await;
 import static dev.ufork.kernel.ProcessSync.page;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -202,6 +204,7 @@ class KernelEventsTest
         final int rounds = 40;
         final int capabilityPages = 16;
         final AtomicBoolean stop = new AtomicBoolean();
+        final CompletableFuture<Void> copying = new CompletableFuture<>();
         final List<RecordedEvent> events;
         final int forker;
         try (Recording recording = new Recording())
@@ -229,8 +232,11 @@ class KernelEventsTest
                     }
                     ctx.kill(c, Signal.SIGKILL);
                     ctx.waitpid(c, 0);
+                    copying.complete(null);
                 }
             }));
+            // The forker starts once the copier is in its loop, and the copier goes on until the forker is done.
+            await(copying, "the copier's first round");
             forker = kernel.spawn(AREA, child(ctx ->
             {
                 for (int i = 0; i < rounds; i++)

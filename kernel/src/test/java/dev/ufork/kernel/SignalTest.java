@@ -300,6 +300,8 @@ class SignalTest
             }));
             parentPid.complete(ctx.getpid());
             assertErrno(Errno.EINTR, () -> ctx.waitpid(child, 0), "waitpid interrupted by SIGUSR2");
+            // A SIGUSR2 still on its way from the test thread must not interrupt the second wait.
+            ctx.sigprocmask(ProcessContext.SIG_BLOCK, ProcessContext.maskOf(Signal.SIGUSR2));
             interrupted.complete(null);
             ctx.kill(child, Signal.SIGUSR1);
             assertEquals(new WaitResult(child, WaitStatus.exited(3)), ctx.waitpid(child, 0), "the wait made again");
