@@ -164,8 +164,8 @@ public final class Kernel implements AutoCloseable
         {
             throw new ErrnoException(Errno.EINVAL, "area size must be positive: " + areaSize);
         }
-        // Checked before rounding too: above 2^62 the rounding overflows to a negative size.
-        final long size = areaSize > space.size() ? Long.MAX_VALUE
+        // A size the space cannot hold is not rounded: above 2^62 the rounding would overflow to a negative size.
+        final long size = areaSize > space.size() ? areaSize
             : Math.max(MIN_AREA, Long.highestOneBit(Math.max(1, areaSize - 1)) << 1);
         if (size > space.size())
         {

@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * How the life-cycle, signal and metrics tests make µprocesses and the test thread wait for each other without
  * sleeping: a µprocess waits for a go-ahead with {@code pause()} on a caught SIGUSR1 (the kernel's own wait), the
  * test thread waits for news from a µprocess on a {@link CompletableFuture} that the µprocess completes (it never
- * blocks on one itself, so a kill cannot catch it in a Java wait). Every wait is bounded by
- * {@link TestPrograms#HANG_GUARD}, which only turns a hang into a failure.
+ * blocks on one itself, so a kill cannot catch it in a Java wait). Every wait of the test thread is bounded by
+ * {@link TestPrograms#HANG_GUARD}, which only turns a hang into a failure; a µprocess left waiting shows up as one.
  * <p>
  * Also page-sized windows of an area, for tests that count page copies.
  */
