@@ -12,7 +12,9 @@ import dev.ufork.memory.Area;
 import dev.ufork.memory.AreaInit;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -152,7 +154,8 @@ public final class Kernel implements AutoCloseable
      * @param areaSize bytes of its area, rounded up to a power of two of at least 64 KiB.
      * @param program  what it runs.
      * @return its pid.
-     * @throws ErrnoException ENOMEM if the address space has no room.
+     * @throws ErrnoException EINVAL for a size that is not positive; ENOMEM if the address space has no room (or
+     *                        the rounded size exceeds the whole space).
      */
     public int spawn(final long areaSize, final Program program)
     {
@@ -161,7 +164,14 @@ public final class Kernel implements AutoCloseable
         {
             throw new ErrnoException(Errno.EINVAL, "area size must be positive: " + areaSize);
         }
-        final long size = Math.max(MIN_AREA, Long.highestOneBit(Math.max(1, areaSize - 1)) << 1);
+        // A size the space cannot hold is not rounded: above 2^62 the rounding would overflow to a negative size.
+        final long size = areaSize > space.size() ? areaSize
+            : Math.max(MIN_AREA, Long.highestOneBit(Math.max(1, areaSize - 1)) << 1);
+        if (size > space.size())
+        {
+            throw new ErrnoException(Errno.ENOMEM, "an area of " + areaSize + " bytes cannot fit in a space of "
+                + space.size() + " bytes");
+        }
         final Area area = allocateArea(size, AreaInit.ZEROED);
         final MicroProcess process = new MicroProcess(this, nextPid.getAndIncrement(), area, init, null, false,
             new SignalState());
@@ -273,7 +283,8 @@ public final class Kernel implements AutoCloseable
         catch (final RuntimeException | Error e)
         {
             final Signal kill = process.pendingKill;
-            status = WaitStatus.signaled(kill != null ? kill : Signal.SIGABRT);
+            // While the kernel closes, a call or access that fails because of it is close's kill arriving early.
+            status = WaitStatus.signaled(kill != null ? kill : closed.get() ? Signal.SIGKILL : Signal.SIGABRT);
         }
         exit(process, status);
     }
@@ -290,7 +301,7 @@ public final class Kernel implements AutoCloseable
         }
         final ForkEvent event = new ForkEvent();
         event.begin();
-        final long relocatedBefore = statistics.capabilitiesRelocated();
+        final long relocatedBefore = statistics.capabilitiesRelocatedByThisThread();
         // A child's pages are written by copies before anyone reads them, so recycled memory need not be zeroed.
         final Area area = allocateArea(parent.area.size(), AreaInit.UNINITIALIZED);
         final MicroProcess child = new MicroProcess(this, nextPid.getAndIncrement(), area, parent, parent,
@@ -318,6 +329,10 @@ public final class Kernel implements AutoCloseable
             // The register file is needed at once and must be relocated before the child runs.
             sharing.materialize(child, 0, null, PageCopyCause.EAGER);
         }
+        // The fork's own numbers, taken before the child runs and copies pages of its own; counted on this thread
+        // only, so that copies by other µprocesses meanwhile do not count as the fork's.
+        final int pagesCopied = event.isEnabled() ? child.states.privateCount() : 0;
+        final long relocated = statistics.capabilitiesRelocatedByThisThread() - relocatedBefore;
         start(child, parent, program);
         statistics.forked();
         if (event.shouldCommit())
@@ -326,9 +341,9 @@ public final class Kernel implements AutoCloseable
             event.child = child.pid;
             event.mode = mode.name();
             event.areaBytes = area.size();
-            event.pagesCopied = child.states.privateCount();
-            event.pagesShared = child.pages - event.pagesCopied;
-            event.capabilitiesRelocated = statistics.capabilitiesRelocated() - relocatedBefore;
+            event.pagesCopied = pagesCopied;
+            event.pagesShared = child.pages - pagesCopied;
+            event.capabilitiesRelocated = relocated;
             event.commit();
         }
         return child.pid;
@@ -339,6 +354,14 @@ public final class Kernel implements AutoCloseable
 
     private void exit(final MicroProcess process, final int status)
     {
+        // Committed before anyone can see the exit, so that a waiter that has reaped the µprocess finds its event.
+        final ExitEvent event = new ExitEvent();
+        if (event.shouldCommit())
+        {
+            event.pid = process.pid;
+            event.waitStatus = status;
+            event.commit();
+        }
         // Orphans go to init first, so that none is left in a parent that will never wait.
         final List<MicroProcess> orphans;
         process.lock.lock();
@@ -382,6 +405,13 @@ public final class Kernel implements AutoCloseable
                 process.waitStatus = status;
                 process.state = MicroProcess.State.ZOMBIE;
                 parent.childEvent.signalAll();
+                // SIGCHLD is posted before the parent can see the zombie (it scans under this lock), so a wait that
+                // returns the child finds its SIGCHLD pending, as on Linux. After signalAll: a waiter already woken
+                // by the exit is not also failed with EINTR by the signal's interrupt.
+                if (parent != init && parent.state == MicroProcess.State.RUNNING)
+                {
+                    deliver(parent, Signal.SIGCHLD);
+                }
                 break;
             }
             finally
@@ -389,16 +419,20 @@ public final class Kernel implements AutoCloseable
                 parent.lock.unlock();
             }
         }
-        if (parent != init && parent.state == MicroProcess.State.RUNNING)
+        final MicroProcess adopter = process.parent;
+        if (adopter != parent)
         {
-            deliver(parent, Signal.SIGCHLD);
-        }
-        final ExitEvent event = new ExitEvent();
-        if (event.shouldCommit())
-        {
-            event.pid = process.pid;
-            event.waitStatus = status;
-            event.commit();
+            // The parent exited while this µprocess was becoming a zombie and handed it to init, which may have
+            // looked at it before it was one: wake init again, or the zombie would wait for an unrelated exit.
+            adopter.lock.lock();
+            try
+            {
+                adopter.childEvent.signalAll();
+            }
+            finally
+            {
+                adopter.lock.unlock();
+            }
         }
     }
 
@@ -728,7 +762,8 @@ public final class Kernel implements AutoCloseable
     }
 
     /**
-     * Kills every µprocess, waits (up to ten seconds each) for their threads, and unmaps the address space.
+     * Kills every µprocess (also those forked while it closes), waits (up to ten seconds each) for their threads,
+     * and unmaps the address space.
      */
     @Override
     public void close()
@@ -737,26 +772,35 @@ public final class Kernel implements AutoCloseable
         {
             return;
         }
-        final List<Thread> threads = new ArrayList<>();
-        for (final MicroProcess process : table.values())
+        // Rounds until one finds nobody new: a µprocess may have been forking while the kernel closed, and its child
+        // is in the table by the time its own thread has been joined.
+        final Set<Thread> killed = new HashSet<>();
+        boolean more = true;
+        while (more && !Thread.currentThread().isInterrupted())
         {
-            if (process != init && process.thread != null)
+            final List<Thread> threads = new ArrayList<>();
+            for (final MicroProcess process : table.values())
             {
-                process.pendingKill = Signal.SIGKILL;
-                process.thread.interrupt();
-                threads.add(process.thread);
+                final Thread thread = process.thread;
+                if (process != init && thread != null && killed.add(thread))
+                {
+                    process.pendingKill = Signal.SIGKILL;
+                    thread.interrupt();
+                    threads.add(thread);
+                }
             }
-        }
-        for (final Thread thread : threads)
-        {
-            try
+            more = !threads.isEmpty();
+            for (final Thread thread : threads)
             {
-                thread.join(10_000);
-            }
-            catch (final InterruptedException e)
-            {
-                Thread.currentThread().interrupt();
-                break;
+                try
+                {
+                    thread.join(10_000);
+                }
+                catch (final InterruptedException e)
+                {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
         }
         reaper.interrupt();

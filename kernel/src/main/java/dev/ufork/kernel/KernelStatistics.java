@@ -13,6 +13,8 @@ final class KernelStatistics
     private final LongAdder forks = new LongAdder();
     private final LongAdder relocated = new LongAdder();
     private final Map<PageCopyCause, LongAdder> copies = new EnumMap<>(PageCopyCause.class);
+    /** Capabilities relocated by copies the current thread made, so that a fork can count its own. */
+    private final ThreadLocal<long[]> relocatedHere = ThreadLocal.withInitial(() -> new long[1]);
 
     KernelStatistics()
     {
@@ -38,7 +40,14 @@ final class KernelStatistics
         if (count != 0)
         {
             relocated.add(count);
+            relocatedHere.get()[0] += count;
         }
+    }
+
+    /** @return capabilities relocated so far by copies made on the calling thread. */
+    long capabilitiesRelocatedByThisThread()
+    {
+        return relocatedHere.get()[0];
     }
 
     long forks()
