@@ -38,8 +38,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * area is the smallest power of two that holds the register file and SIZE bytes; it fills SIZE bytes after its
  * register file (random data, and a capability to a 64-byte object of its own data in about one granule in twenty),
  * then, per ufork mode, forks warm-up and measured children. Unless {@code --warmup} is given, the warm-up of each
- * size and mode lasts at least half a second: a small fork takes microseconds, and the JIT needs that long on the
- * exact workload before its code stops changing.
+ * size and mode lasts at least half a second, and an unreported pass at 64 KiB in every ufork mode runs before the
+ * first size: a small fork takes microseconds, and the JIT needs that long on the exact workload (and the JVM's
+ * first seconds of compiling) before its code stops changing.
  * <p>
  * <b>What is timed.</b> The parent's view: from the call of {@link ProcessContext#fork(Program, CopyMode)} to its
  * return. The child waits in {@link ProcessContext#pause()} until the parent has read its private bytes
@@ -68,6 +69,9 @@ public final class ForkBench
     static final long MINIMAL_TARGET = 32 * ForkBenchOptions.KIB;
     /** Paused children forked to estimate the Java heap each µprocess costs outside its area. */
     static final int HEAP_SAMPLE_CHILDREN = 64;
+
+    /** The size of the unreported pass that warms the JIT up before the sizes (unless --warmup is given). */
+    static final long WARMUP_PASS_SIZE = 64 * ForkBenchOptions.KIB;
 
     private static final long SEED = 0x5EED_F0CCL;
     private static final long FILL_CHUNK = 64 * ForkBenchOptions.KIB;
@@ -188,17 +192,25 @@ public final class ForkBench
             {
                 baseline = LinuxForkBaseline.build(log);
             }
+            final List<ForkMode> ufork = new ArrayList<>();
+            for (final ForkMode mode : options.modes())
+            {
+                if (mode != ForkMode.LINUX)
+                {
+                    ufork.add(mode);
+                }
+            }
+            if (!ufork.isEmpty() && options.warmupNanos() > 0)
+            {
+                // The first seconds of the JVM compile everything at once on a core the forks need; without this
+                // pass the first size measured pays for it.
+                log.println("forkbench: JIT warm-up pass at " + ForkBenchOptions.formatSize(WARMUP_PASS_SIZE)
+                    + ", not reported");
+                measureUfork(WARMUP_PASS_SIZE, ufork);
+            }
             for (final long size : options.sizes())
             {
                 final Map<ForkMode, ForkBenchReport.Row> rows = new EnumMap<>(ForkMode.class);
-                final List<ForkMode> ufork = new ArrayList<>();
-                for (final ForkMode mode : options.modes())
-                {
-                    if (mode != ForkMode.LINUX)
-                    {
-                        ufork.add(mode);
-                    }
-                }
                 if (!ufork.isEmpty())
                 {
                     rows.putAll(measureUfork(size, ufork));

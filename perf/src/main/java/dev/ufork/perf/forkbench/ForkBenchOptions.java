@@ -50,7 +50,8 @@ record ForkBenchOptions(List<Long> sizes, List<ForkMode> modes, Format format, i
                           (default table), on stdout; progress goes to stderr
           --forks N       measured forks per size and mode (default 200 up to 1M, 50 below 256M, 10 from 256M)
           --warmup N      unmeasured forks before them, per size and mode (default a tenth of the forks, at
-                          least 2, and ufork modes go on until 0.5 s have passed, so the JIT has settled)
+                          least 2, and ufork modes go on until 0.5 s have passed, after an unreported pass
+                          at 64K, so the JIT has settled; an explicit N means exactly N forks, no pass)
           --touch         the child writes every page after the fork; the latency then runs from the fork until
                           the child has written every page, exited and been reaped (every mode, linux included)
           --help          this text
