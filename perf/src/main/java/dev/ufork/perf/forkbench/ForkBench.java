@@ -469,7 +469,7 @@ public final class ForkBench
 
     /**
      * The µprocess's data: its area capability moved past the register file. Not {@link ProcessContext#heap()},
-     * which narrows the bounds to exactly {@code [SIZE, area end)}: from 16 MiB areas on that length is not exactly
+     * which narrows the bounds to exactly {@code [SIZE, area end)}: from 4 MiB areas on that length is not exactly
      * representable and the capability comes back untagged.
      */
     static Capability heapOf(final ProcessContext ctx)
