@@ -11,7 +11,8 @@ import java.util.Locale;
  * @param modes  the modes to measure at each size, in output order.
  * @param format how to print the results.
  * @param forks  measured forks per size and mode, or 0 for the default of {@link #forksFor(long)}.
- * @param warmup warm-up forks before them, or −1 for the default of {@link #warmupFor(long)}.
+ * @param warmup warm-up forks before them, or −1 for the default of {@link #warmupFor(long)} and
+ *               {@link #warmupNanos()}.
  * @param touch  whether the child writes every page before it exits, and the latency runs until it is reaped.
  */
 record ForkBenchOptions(List<Long> sizes, List<ForkMode> modes, Format format, int forks, int warmup, boolean touch)
@@ -32,11 +33,13 @@ record ForkBenchOptions(List<Long> sizes, List<ForkMode> modes, Format format, i
     static final long MAX_SIZE = 64 * GIB;
     static final String DEFAULT_SIZES = "64K,1M,16M,256M,1G";
     static final String DEFAULT_MODES = "copy,coa,copa,linux";
+    /** The least time a ufork mode's default warm-up takes: the JIT needs this much of the exact workload. */
+    static final long DEFAULT_WARMUP_NANOS = 500_000_000L;
 
     static final String USAGE = """
         usage: ./ufork bench fork [--sizes LIST] [--modes LIST] [--format csv|table] [--forks N] [--warmup N] [--touch]
 
-        Fork latency of a µprocess holding SIZE bytes of pointer-rich data (about 5 % of its 16-byte granules hold
+        Fork latency of a µprocess holding SIZE bytes of pointer-rich data (about 5 %% of its 16-byte granules hold
         capabilities into its own area), as seen by the parent: from calling fork until it returns in the parent.
         The linux rows are a small C process (built now with cc -O2) that writes SIZE bytes and calls fork(2).
 
@@ -46,14 +49,21 @@ record ForkBenchOptions(List<Long> sizes, List<ForkMode> modes, Format format, i
           --format F      csv (header size_bytes,mode,forks,median_us,p99_us,child_private_bytes) or table
                           (default table), on stdout; progress goes to stderr
           --forks N       measured forks per size and mode (default 200 up to 1M, 50 below 256M, 10 from 256M)
-          --warmup N      unmeasured forks before them (default a tenth of the forks, at least 2)
+          --warmup N      unmeasured forks before them, per size and mode (default a tenth of the forks, at
+                          least 2, and ufork modes go on until 0.5 s have passed, after an unreported pass
+                          at 64K, so the JIT has settled; an explicit N means exactly N forks, no pass)
           --touch         the child writes every page after the fork; the latency then runs from the fork until
                           the child has written every page, exited and been reaped (every mode, linux included)
           --help          this text
 
         child_private_bytes: the child's private (copied) bytes right after the fork (after its writes with --touch):
-        ufork pages copied for it (median over the measured forks); for linux, the Private_Dirty of one extra child
-        from /proc/<pid>/smaps_rollup, or empty where that is unavailable.
+        ufork: its private resident pages, while it is paused (median over the measured forks; with --touch, one
+        extra untimed fork); linux: the Private_Dirty of one extra child from /proc/<pid>/smaps_rollup, or empty
+        where that is unavailable.
+
+        Before the sizes, the minimal forked µprocess is measured (target: proportional memory at most 32 KiB): a
+        64 KiB µprocess forks (copa) a child that does nothing; its proportional and private bytes, and the Java heap
+        a µprocess costs outside its area, go to stderr, and under the table with --format table.
         """.formatted(DEFAULT_SIZES, DEFAULT_MODES);
 
     /**
@@ -251,6 +261,15 @@ record ForkBenchOptions(List<Long> sizes, List<ForkMode> modes, Format format, i
     int warmupFor(final long size)
     {
         return warmup >= 0 ? warmup : Math.max(2, forksFor(size) / 10);
+    }
+
+    /**
+     * @return how long the warm-up of a ufork mode lasts at least: {@link #DEFAULT_WARMUP_NANOS} unless --warmup
+     *         was given, then 0 (exactly that many forks).
+     */
+    long warmupNanos()
+    {
+        return warmup >= 0 ? 0 : DEFAULT_WARMUP_NANOS;
     }
 
     /**
