@@ -33,37 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * full address space (ENOMEM with nothing changed, and forks work again once memory is freed); spawn with a size that
  * cannot be; and closing a kernel whose µprocesses are still running.
  */
-class ExhaustionTest
+class ExhaustionTest extends KernelTestBase
 {
-    private static final long AREA = 256 << 10;
     /** Room for seven 256 KiB areas above the guard, the kernel's entry area and init. */
     private static final long SMALL_SPACE = 2L << 20;
 
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private Kernel kernel;
-
-    @BeforeEach
-    void setUp()
-    {
-        kernel = TestPrograms.boot(256L << 20, AREA, CopyMode.COPA);
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        kernel.close();
-    }
-
-    private Program child(final TestPrograms.Body body)
-    {
-        return TestPrograms.guarded(failure, body);
-    }
-
-    private void runClean(final String what, final TestPrograms.Body body)
-    {
-        TestPrograms.runClean(kernel, AREA, what, body);
-        ProcessSync.rethrow(failure, what);
-    }
 
     // ------------------------------------------------------------------------------------------------------------
     // waitpid

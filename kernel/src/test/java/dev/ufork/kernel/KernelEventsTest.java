@@ -39,40 +39,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code dev.ufork.Fork} with the fork's numbers, {@code dev.ufork.Exit} with the wait status, and
  * {@code dev.ufork.PageCopy}, which is off unless enabled and then matches the page-copy counters cause by cause.
  */
-class KernelEventsTest
+class KernelEventsTest extends KernelTestBase
 {
     private static final String FORK = "dev.ufork.Fork";
     private static final String EXIT = "dev.ufork.Exit";
     private static final String PAGE_COPY = "dev.ufork.PageCopy";
-    private static final long AREA = 256 << 10;
     private static final int PAGES = (int)(AREA >>> Geometry.PAGE_SHIFT);
     /** Capabilities in the register file that point into the area: AREA and ENTRIES. */
     private static final int REGISTER_FILE_CAPABILITIES = 2;
     /** Capabilities the parent stores on page 1. */
     private static final int K = 16;
 
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private Kernel kernel;
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void setUp()
-    {
-        kernel = TestPrograms.boot(256L << 20, AREA, CopyMode.COPA);
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        kernel.close();
-    }
-
-    private Program child(final TestPrograms.Body body)
-    {
-        return TestPrograms.guarded(failure, body);
-    }
 
     private List<RecordedEvent> stopAndRead(final Recording recording, final String name) throws IOException
     {

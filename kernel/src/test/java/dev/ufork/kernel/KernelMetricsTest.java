@@ -30,9 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The counters are the kernel's, not the µprocess's, so each scenario runs alone in a fresh kernel, and µprocesses
  * take turns (one pauses while the other acts), so every delta belongs to the step that is checked.
  */
-class KernelMetricsTest
+class KernelMetricsTest extends KernelTestBase
 {
-    private static final long AREA = 256 << 10;
     private static final int PAGES = (int)(AREA >>> Geometry.PAGE_SHIFT);
     private static final long PAGE = Geometry.PAGE_SIZE;
     /** Capabilities in the register file that point into the area: AREA and ENTRIES (the entries are the kernel's). */
@@ -42,25 +41,6 @@ class KernelMetricsTest
     /** Where the pages' data values are: clear of the capabilities at the start of pages 6 and 7. */
     private static final long DATA = 32;
 
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private Kernel kernel;
-
-    @BeforeEach
-    void setUp()
-    {
-        kernel = TestPrograms.boot(256L << 20, AREA, CopyMode.COPA);
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        kernel.close();
-    }
-
-    private Program child(final TestPrograms.Body body)
-    {
-        return TestPrograms.guarded(failure, body);
-    }
 
     /** The counters at one instant. */
     private record Counters(Map<PageCopyCause, Long> copies, long relocated, long forks)

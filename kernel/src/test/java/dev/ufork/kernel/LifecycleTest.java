@@ -36,38 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * that stay until reaped, orphans adopted and reaped by init, the area of a reaped µprocess given back (to the warm
  * cache, and beyond its limit to the OS), many children exiting in any order, and forks of forks.
  */
-class LifecycleTest
+class LifecycleTest extends KernelTestBase
 {
-    private static final long AREA = 256 << 10;
     private static final int PAGES = (int)(AREA >>> Geometry.PAGE_SHIFT);
-    private static final long SPACE = 256L << 20;
 
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private Kernel kernel;
-
-    @BeforeEach
-    void setUp()
-    {
-        kernel = TestPrograms.boot(SPACE, AREA, CopyMode.COPA);
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        kernel.close();
-    }
-
-    /** A child program whose failures are recorded for the test thread (it then exits with FAILED). */
-    private Program child(final TestPrograms.Body body)
-    {
-        return TestPrograms.guarded(failure, body);
-    }
-
-    private void runClean(final String what, final TestPrograms.Body body)
-    {
-        TestPrograms.runClean(kernel, AREA, what, body);
-        ProcessSync.rethrow(failure, what);
-    }
 
     // ------------------------------------------------------------------------------------------------------------
     // exit and wait

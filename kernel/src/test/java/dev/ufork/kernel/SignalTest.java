@@ -23,36 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * target's own thread, the mask and the pending set, {@code pause} and {@code sleep} ended by a caught signal, a
  * µprocess that only stores still dying of a kill, and the errors of {@code kill}.
  */
-class SignalTest
+class SignalTest extends KernelTestBase
 {
-    private static final long AREA = 256 << 10;
     private static final long HOUR = TimeUnit.HOURS.toNanos(1);
 
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private Kernel kernel;
-
-    @BeforeEach
-    void setUp()
-    {
-        kernel = TestPrograms.boot(256L << 20, AREA, CopyMode.COPA);
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        kernel.close();
-    }
-
-    private Program child(final TestPrograms.Body body)
-    {
-        return TestPrograms.guarded(failure, body);
-    }
-
-    private void runClean(final String what, final TestPrograms.Body body)
-    {
-        TestPrograms.runClean(kernel, AREA, what, body);
-        ProcessSync.rethrow(failure, what);
-    }
 
     /** A program that waits in {@code pause()} for ever, each caught signal notwithstanding. */
     private Program pauseForever()

@@ -811,150 +811,10 @@ public final class Posix
     {
         try
         {
-            enter(system.fileService);
-            final OpenFile file = fds.get(fd);
-            if (!file.readable())
-            {
-                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for reading");
-            }
+            final OpenFile file = readable(fd);
             checkCount(count);
             checkUser(buf, count, true);
-            long done = 0;
-            while (done < count)
-            {
-                final ByteBuffer chunk = kernelBuffer(count - done);
-                final int asked = chunk.remaining();
-                final long n;
-                try
-                {
-                    n = file.read(this, chunk);
-                }
-                catch (final ErrnoException e)
-                {
-                    if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
-                    {
-                        return done;
-                    }
-                    throw e;
-                }
-                if (n <= 0)
-                {
-                    break;
-                }
-                memory.storeBytes(buf, done, kernelSegment, 0, n);
-                done += n;
-                if (n < asked || !file.readsFully())
-                {
-                    break;
-                }
-            }
-            return done;
-        }
-        catch (final ErrnoException e)
-        {
-            return failLong(e);
-        }
-    }
-
-    /**
-     * {@code write}: up to {@code count} bytes from {@code buf}.
-     *
-     * @param fd    a descriptor open for writing.
-     * @param buf   the bytes: needs LOAD over {@code count} bytes from its address.
-     * @param count bytes to write.
-     * @return bytes written, or −1 with errno: EBADF, EFAULT, EINVAL, EAGAIN, EINTR, EPIPE (after SIGPIPE), ...
-     */
-    public long write(final int fd, final Capability buf, final long count)
-    {
-        try
-        {
-            enter(system.fileService);
-            final OpenFile file = fds.get(fd);
-            if (!file.writable())
-            {
-                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for writing");
-            }
-            checkCount(count);
-            checkUser(buf, count, false);
-            long done = 0;
-            while (done < count)
-            {
-                final ByteBuffer chunk = kernelBuffer(count - done);
-                final int asked = chunk.remaining();
-                memory.loadBytes(buf, done, kernelSegment, 0, asked);
-                final long n;
-                try
-                {
-                    n = file.write(this, chunk);
-                }
-                catch (final ErrnoException e)
-                {
-                    if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
-                    {
-                        return done;
-                    }
-                    throw e;
-                }
-                done += n;
-                if (n < asked)
-                {
-                    break;
-                }
-            }
-            return done;
-        }
-        catch (final ErrnoException e)
-        {
-            return failLong(e);
-        }
-    }
-
-    /**
-     * {@code write} of a Java byte array, for Java callers (the bytes are copied in as from a buffer).
-     *
-     * @param fd    a descriptor open for writing.
-     * @param bytes the bytes.
-     * @param from  first index.
-     * @param count bytes to write.
-     * @return bytes written, or −1 with errno.
-     */
-    public long write(final int fd, final byte[] bytes, final int from, final int count)
-    {
-        try
-        {
-            enter(system.fileService);
-            final OpenFile file = fds.get(fd);
-            if (!file.writable())
-            {
-                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for writing");
-            }
-            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
-            long done = 0;
-            while (done < count)
-            {
-                final ByteBuffer chunk = kernelBuffer(count - done);
-                final int asked = chunk.remaining();
-                chunk.put(bytes, from + (int)done, asked).flip();
-                final long n;
-                try
-                {
-                    n = file.write(this, chunk);
-                }
-                catch (final ErrnoException e)
-                {
-                    if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
-                    {
-                        return done;
-                    }
-                    throw e;
-                }
-                done += n;
-                if (n < asked)
-                {
-                    break;
-                }
-            }
-            return done;
+            return readInto(file, buf, null, 0, count);
         }
         catch (final ErrnoException e)
         {
@@ -975,25 +835,172 @@ public final class Posix
     {
         try
         {
-            enter(system.fileService);
-            final OpenFile file = fds.get(fd);
-            if (!file.readable())
-            {
-                throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for reading");
-            }
+            final OpenFile file = readable(fd);
             java.util.Objects.checkFromIndexSize(from, count, bytes.length);
-            final ByteBuffer chunk = kernelBuffer(count);
-            final long n = file.read(this, chunk);
-            if (n > 0)
-            {
-                chunk.flip().get(bytes, from, (int)n);
-            }
-            return n;
+            return readInto(file, null, bytes, from, count);
         }
         catch (final ErrnoException e)
         {
             return failLong(e);
         }
+    }
+
+    /**
+     * {@code write}: up to {@code count} bytes from {@code buf}.
+     *
+     * @param fd    a descriptor open for writing.
+     * @param buf   the bytes: needs LOAD over {@code count} bytes from its address.
+     * @param count bytes to write.
+     * @return bytes written, or −1 with errno: EBADF, EFAULT, EINVAL, EAGAIN, EINTR, EPIPE (after SIGPIPE), ...
+     */
+    public long write(final int fd, final Capability buf, final long count)
+    {
+        try
+        {
+            final OpenFile file = writable(fd);
+            checkCount(count);
+            checkUser(buf, count, false);
+            return writeFrom(file, buf, null, 0, count);
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code write} of a Java byte array, for Java callers (the bytes are copied in as from a buffer).
+     *
+     * @param fd    a descriptor open for writing.
+     * @param bytes the bytes.
+     * @param from  first index.
+     * @param count bytes to write.
+     * @return bytes written, or −1 with errno.
+     */
+    public long write(final int fd, final byte[] bytes, final int from, final int count)
+    {
+        try
+        {
+            final OpenFile file = writable(fd);
+            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
+            return writeFrom(file, null, bytes, from, count);
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    private OpenFile readable(final int fd)
+    {
+        enter(system.fileService);
+        final OpenFile file = fds.get(fd);
+        if (!file.readable())
+        {
+            throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for reading");
+        }
+        return file;
+    }
+
+    private OpenFile writable(final int fd)
+    {
+        enter(system.fileService);
+        final OpenFile file = fds.get(fd);
+        if (!file.writable())
+        {
+            throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for writing");
+        }
+        return file;
+    }
+
+    /**
+     * The read loop: kernel-buffer-sized chunks from the file, each copied out into µprocess memory ({@code buf}) or
+     * a Java array ({@code bytes}, when {@code buf} is null). A regular file keeps filling; anything else returns
+     * what one read gave. An error after some progress returns the progress.
+     */
+    private long readInto(final OpenFile file, final Capability buf, final byte[] bytes, final int from,
+        final long count)
+    {
+        long done = 0;
+        while (done < count)
+        {
+            final ByteBuffer chunk = kernelBuffer(count - done);
+            final int asked = chunk.remaining();
+            final long n;
+            try
+            {
+                n = file.read(this, chunk);
+            }
+            catch (final ErrnoException e)
+            {
+                if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
+                {
+                    return done;
+                }
+                throw e;
+            }
+            if (n <= 0)
+            {
+                break;
+            }
+            if (buf != null)
+            {
+                memory.storeBytes(buf, done, kernelSegment, 0, n);
+            }
+            else
+            {
+                chunk.flip().get(bytes, from + (int)done, (int)n);
+            }
+            done += n;
+            if (n < asked || !file.readsFully())
+            {
+                break;
+            }
+        }
+        return done;
+    }
+
+    /**
+     * The write loop: kernel-buffer-sized chunks copied in from µprocess memory ({@code buf}) or a Java array
+     * ({@code bytes}, when {@code buf} is null), each written whole unless the file takes less. An error after some
+     * progress returns the progress.
+     */
+    private long writeFrom(final OpenFile file, final Capability buf, final byte[] bytes, final int from,
+        final long count)
+    {
+        long done = 0;
+        while (done < count)
+        {
+            final ByteBuffer chunk = kernelBuffer(count - done);
+            final int asked = chunk.remaining();
+            if (buf != null)
+            {
+                memory.loadBytes(buf, done, kernelSegment, 0, asked);
+            }
+            else
+            {
+                chunk.put(bytes, from + (int)done, asked).flip();
+            }
+            final long n;
+            try
+            {
+                n = file.write(this, chunk);
+            }
+            catch (final ErrnoException e)
+            {
+                if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
+                {
+                    return done;
+                }
+                throw e;
+            }
+            done += n;
+            if (n < asked)
+            {
+                break;
+            }
+        }
+        return done;
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -4,13 +4,10 @@ import dev.ufork.capability.Capability;
 import dev.ufork.capability.Permissions;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,29 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * EPIPE and SIGPIPE once every read end is, non-blocking EAGAIN, atomic writes up to PIPE_BUF from concurrent
  * writers, dup/dup2/fcntl/close and the descriptor limit, and EFAULT for bad buffers with nothing consumed.
  */
-class PosixPipeTest
+class PosixPipeTest extends PosixTestBase
 {
-    private PosixSystem system;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    @BeforeEach
-    void boot()
-    {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPA);
-    }
-
-    @AfterEach
-    void close()
-    {
-        system.close();
-    }
-
-    private void run(final PosixTestSupport.Body body)
-    {
-        final int status = PosixTestSupport.run(system, failure, body);
-        assertTrue(Posix.WIFEXITED(status) && Posix.WEXITSTATUS(status) == 0, "status 0x" + Integer.toHexString(status));
-    }
-
     @Test
     void eofComesOnlyWhenEveryWriteEndIsClosedInEveryProcess()
     {

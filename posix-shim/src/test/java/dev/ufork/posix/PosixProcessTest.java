@@ -4,15 +4,12 @@ import dev.ufork.capability.Capability;
 import dev.ufork.capability.Permissions;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,29 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * POSIX process calls through libc: fork, exit and _exit with atexit handlers, wait and waitpid with the status
  * macros, getpid and getppid, errno in µprocess memory, and their bad paths.
  */
-class PosixProcessTest
+class PosixProcessTest extends PosixTestBase
 {
-    private PosixSystem system;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    @BeforeEach
-    void boot()
-    {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPA);
-    }
-
-    @AfterEach
-    void close()
-    {
-        system.close();
-    }
-
-    private void run(final PosixTestSupport.Body body)
-    {
-        final int status = PosixTestSupport.run(system, failure, body);
-        assertTrue(Posix.WIFEXITED(status) && Posix.WEXITSTATUS(status) == 0, "status 0x" + Integer.toHexString(status));
-    }
-
     @ParameterizedTest
     @EnumSource(CopyMode.class)
     void forkReturnsTheChildsPidAndTheChildSeesItsOwnIds(final CopyMode mode)
