@@ -332,7 +332,8 @@ final class HostFileSystem implements AutoCloseable
         final boolean follow = (flags & Fcntl.O_NOFOLLOW) == 0 && !exclusive;
         for (int attempt = 0; attempt <= SYMLOOP_MAX; attempt++)
         {
-            try (PathLookup lookup = PathLookup.resolve(this, path, follow, true))
+            // With O_CREAT a trailing slash is EISDIR (below), not a demand for a directory.
+            try (PathLookup lookup = PathLookup.resolve(this, path, follow, (flags & Fcntl.O_CREAT) == 0))
             {
                 final OpenFile file = openResolved(lookup, path, flags, mode);
                 if (file != null)
@@ -362,23 +363,30 @@ final class HostFileSystem implements AutoCloseable
     private OpenFile openResolved(final PathLookup lookup, final String path, final int flags, final int mode)
     {
         final PosixFileAttributes found = lookup.attributes();
+        final boolean create = (flags & Fcntl.O_CREAT) != 0;
+        // Linux's order: a path ending in . .. or / exists (EEXIST with O_EXCL, else EISDIR below); then any
+        // other trailing slash with O_CREAT is EISDIR, existing or not.
+        if (create && (flags & Fcntl.O_EXCL) != 0 && lookup.name() == null)
+        {
+            throw new ErrnoException(Errno.EEXIST, "open " + path + " with O_EXCL: a directory");
+        }
         if (lookup.name() == null)
         {
             return openDirectory(lookup, ".", found, path, flags);
         }
+        if (create && lookup.trailingSlash())
+        {
+            throw new ErrnoException(Errno.EISDIR, "open " + path + " with O_CREAT: ends in a slash");
+        }
         if (found == null)
         {
-            if ((flags & Fcntl.O_CREAT) == 0)
+            if (!create)
             {
                 throw new ErrnoException(Errno.ENOENT, "open " + path);
             }
-            if (lookup.trailingSlash())
-            {
-                throw new ErrnoException(Errno.EISDIR, "open " + path + ": cannot create a file named with a slash");
-            }
             return create(lookup, path, flags, mode);
         }
-        if ((flags & (Fcntl.O_CREAT | Fcntl.O_EXCL)) == (Fcntl.O_CREAT | Fcntl.O_EXCL))
+        if (create && (flags & Fcntl.O_EXCL) != 0)
         {
             throw new ErrnoException(Errno.EEXIST, "open " + path + " with O_EXCL");
         }

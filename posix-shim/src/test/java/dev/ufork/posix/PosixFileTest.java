@@ -113,6 +113,14 @@ class PosixFileTest
             assertFails(posix, Errno.ENOTDIR, posix.open("file/", Fcntl.O_RDONLY), "file with a slash");
             assertFails(posix, Errno.EISDIR, posix.open("new/", Fcntl.O_WRONLY | Fcntl.O_CREAT, 0644),
                 "create a name with a slash");
+            assertFails(posix, Errno.EISDIR, posix.open("file/", Fcntl.O_RDONLY | Fcntl.O_CREAT, 0644),
+                "O_CREAT on a file with a slash");
+            assertFails(posix, Errno.EISDIR, posix.open("dir/", Fcntl.O_RDONLY | Fcntl.O_CREAT | Fcntl.O_EXCL, 0644),
+                "O_CREAT|O_EXCL on a directory with a slash");
+            assertFails(posix, Errno.EEXIST, posix.open("/", Fcntl.O_RDONLY | Fcntl.O_CREAT | Fcntl.O_EXCL, 0644),
+                "O_CREAT|O_EXCL on the root");
+            assertFails(posix, Errno.EISDIR, posix.open("dir/.", Fcntl.O_RDONLY | Fcntl.O_CREAT, 0644),
+                "O_CREAT on dir/.");
             assertFails(posix, Errno.EEXIST, posix.open("file", Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL, 0644),
                 "O_EXCL on a file");
             assertFails(posix, Errno.EEXIST, posix.open("dangling", Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL,
