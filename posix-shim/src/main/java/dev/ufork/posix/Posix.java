@@ -1103,8 +1103,9 @@ public final class Posix
 
     /**
      * {@code open}: a file or directory under the system's root ({@link PosixConfig#root()}), which is this
-     * µprocess's {@code /} and its working directory (there is no {@code chdir}); no path leads out of it, whatever
-     * its {@code ..} components and symbolic links (see {@link PosixConfig#root()}). The new descriptor is the
+     * µprocess's {@code /} and also its working directory (there is no {@code chdir}). Paths resolve as in a
+     * chroot: {@code ..} stops at the root, a symbolic link's text is resolved from the link's directory or, if
+     * absolute, from the root, and no path, link or rename race leads out of the root. The new descriptor is the
      * lowest free one; its open file description holds the offset, shared with every descriptor {@code dup} and
      * {@code fork} make from it.
      * <p>
@@ -1614,8 +1615,11 @@ public final class Posix
     }
 
     /**
-     * {@code mkdir}: a new directory with {@code mode & ~022 & 0777}. Where this differs from Linux: in a file
-     * system mounted below the root it fails with EXDEV (see {@link PosixConfig#root()}).
+     * {@code mkdir}: a new directory with {@code mode & ~022 & 0777}. Where this differs from Linux: the directory
+     * is made in the root under a random name and renamed into place (Java has no {@code mkdirat}, and making it
+     * by its path could be redirected out of the root by a link swapped into that path), so in a file system
+     * mounted below the root it fails with EXDEV, and an empty directory another µprocess makes under the same
+     * name at the same moment may be replaced rather than reported as EEXIST.
      *
      * @param path a NUL-terminated path; its parent must exist.
      * @param mode the permission bits.
