@@ -36,7 +36,7 @@ abstract class HostFile extends OpenFile
     /** @return the file's attributes now, as fstat reports them. */
     Stat stat()
     {
-        return fs.statOpen(key, host);
+        return HostStat.ofOpenFile(key, host);
     }
 
     @Override

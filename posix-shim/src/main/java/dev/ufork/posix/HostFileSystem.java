@@ -22,7 +22,6 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -31,13 +30,9 @@ import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The host file system as the µprocesses of one {@link PosixSystem} see it: the directory tree under
@@ -77,10 +72,6 @@ final class HostFileSystem implements AutoCloseable
     /** The file creation mask: these permission bits are cleared from every mode given to open and mkdir. */
     static final int UMASK = 022;
 
-    private static final String UNIX_ATTRIBUTES =
-        "unix:dev,ino,nlink,mode,uid,gid,rdev,size,lastAccessTime,lastModifiedTime,ctime,fileKey";
-    private static final Pattern FILE_KEY = Pattern.compile("\\(dev=([0-9a-f]+),ino=([0-9]+)\\)");
-    private static final Path PROC_SELF_FD = Path.of("/proc/self/fd");
     private static final int ATTEMPTS = 8;
 
     private final Path root;
@@ -559,28 +550,6 @@ final class HostFileSystem implements AutoCloseable
         return set;
     }
 
-    /** @return the permission bits of a set. */
-    private static int permissionBits(final Set<PosixFilePermission> set)
-    {
-        int bits = 0;
-        for (final PosixFilePermission p : set)
-        {
-            bits |= switch (p)
-            {
-                case OWNER_READ -> 0400;
-                case OWNER_WRITE -> 0200;
-                case OWNER_EXECUTE -> 0100;
-                case GROUP_READ -> 040;
-                case GROUP_WRITE -> 020;
-                case GROUP_EXECUTE -> 010;
-                case OTHERS_READ -> 04;
-                case OTHERS_WRITE -> 02;
-                case OTHERS_EXECUTE -> 01;
-            };
-        }
-        return bits;
-    }
-
     /**
      * Sets exactly the permissions asked for: creation applied the JVM's own umask on top of ours. Best effort: the
      * file system may not keep POSIX permissions, or the name may have been replaced already.
@@ -650,112 +619,17 @@ final class HostFileSystem implements AutoCloseable
                 {
                     throw new ErrnoException(Errno.ENOENT, "stat " + path);
                 }
-                final Stat stat = hostStat(lookup.host(), found.fileKey(), false);
+                final Stat stat = HostStat.read(lookup.host(), found.fileKey(), false);
                 if (stat != null)
                 {
                     return stat;
                 }
                 if (attempt == ATTEMPTS)
                 {
-                    return approximate(found);
+                    return HostStat.approximate(found);
                 }
             }
         }
-    }
-
-    /**
-     * {@code fstat} of an open file: its attributes now, found through its last known path or, if it was renamed
-     * or unlinked since, through {@code /proc/self/fd}, and in either case accepted only from the same file.
-     *
-     * @param key  the file's identity (device and inode).
-     * @param host where it was opened.
-     * @throws ErrnoException EIO if it cannot be found (no {@code /proc}).
-     */
-    Stat statOpen(final Object key, final Path host)
-    {
-        final Stat stat = hostStat(host, key, false);
-        if (stat != null)
-        {
-            return stat;
-        }
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC_SELF_FD))
-        {
-            for (final Path fd : fds)
-            {
-                final Stat found = hostStat(fd, key, true);
-                if (found != null)
-                {
-                    return found;
-                }
-            }
-        }
-        catch (final IOException e)
-        {
-            throw HostErrors.of(e, "fstat " + host);
-        }
-        throw new ErrnoException(Errno.EIO, "fstat: " + host + " was moved and /proc cannot find it");
-    }
-
-    /** @return the full attributes at {@code host} if they are those of the file {@code key}, else null. */
-    private static Stat hostStat(final Path host, final Object key, final boolean follow)
-    {
-        final Map<String, Object> a;
-        try
-        {
-            a = follow ? Files.readAttributes(host, UNIX_ATTRIBUTES)
-                : Files.readAttributes(host, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-        }
-        catch (final IOException | UnsupportedOperationException | IllegalArgumentException e)
-        {
-            return null;
-        }
-        if (!key.equals(a.get("fileKey")))
-        {
-            return null;
-        }
-        final long size = (Long)a.get("size");
-        final FileTime atime = (FileTime)a.get("lastAccessTime");
-        final FileTime mtime = (FileTime)a.get("lastModifiedTime");
-        final FileTime ctime = (FileTime)a.get("ctime");
-        return new Stat((Long)a.get("dev"), (Long)a.get("ino"), ((Number)a.get("nlink")).longValue(),
-            (Integer)a.get("mode"), (Integer)a.get("uid"), (Integer)a.get("gid"), (Long)a.get("rdev"), size,
-            Stat.BLOCK_SIZE, blocks(size), seconds(atime), nanos(atime), seconds(mtime), nanos(mtime), seconds(ctime),
-            nanos(ctime));
-    }
-
-    /** What the attributes read through a held directory tell, when the path keeps changing under a full read. */
-    private static Stat approximate(final PosixFileAttributes a)
-    {
-        final int type = a.isDirectory() ? Stat.S_IFDIR : a.isSymbolicLink() ? Stat.S_IFLNK
-            : a.isRegularFile() ? Stat.S_IFREG : 0;
-        long dev = 0;
-        long ino = 0;
-        final Matcher m = FILE_KEY.matcher(String.valueOf(a.fileKey()));
-        if (m.matches())
-        {
-            dev = Long.parseUnsignedLong(m.group(1), 16);
-            ino = Long.parseUnsignedLong(m.group(2));
-        }
-        final FileTime atime = a.lastAccessTime();
-        final FileTime mtime = a.lastModifiedTime();
-        return new Stat(dev, ino, 1, type | permissionBits(a.permissions()), 0, 0, 0, a.size(), Stat.BLOCK_SIZE,
-            blocks(a.size()), seconds(atime), nanos(atime), seconds(mtime), nanos(mtime), seconds(mtime),
-            nanos(mtime));
-    }
-
-    private static long blocks(final long size)
-    {
-        return (size + 511) / 512;
-    }
-
-    private static long seconds(final FileTime t)
-    {
-        return Math.floorDiv(t.to(TimeUnit.NANOSECONDS), 1_000_000_000L);
-    }
-
-    private static long nanos(final FileTime t)
-    {
-        return Math.floorMod(t.to(TimeUnit.NANOSECONDS), 1_000_000_000L);
     }
 
     /**
