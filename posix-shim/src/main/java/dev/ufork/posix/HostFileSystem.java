@@ -47,7 +47,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Names are UTF-8: a path that is not valid UTF-8 fails with EINVAL, as does one with a character the host's
  *   file name encoding cannot represent.</li>
  *   <li>Only regular files and directories open; other file types (FIFOs, devices, sockets made by the host) fail
- *   with EOPNOTSUPP.</li>
+ *   with EOPNOTSUPP. (A FIFO that the host swaps in between the look and the open would still be opened, and its
+ *   open may block.)</li>
+ *   <li>{@code open} refuses flags it does not know and the access mode 3 with EINVAL (Linux ignores unknown flags
+ *   and gives mode 3 a meaning of its own); O_TRUNC with O_RDONLY truncates nothing (POSIX leaves it undefined,
+ *   Linux truncates); O_CREAT with O_DIRECTORY is EINVAL, as on Linux since 6.4.</li>
+ *   <li>Resolving a path holds two host descriptors per directory on it until the call ends.</li>
  *   <li>{@code mkdir} makes the directory under a random name in the root and renames it into place, because Java
  *   has no {@code mkdirat} and creating it by its path string could be redirected out of the root by a link
  *   swapped into that path. So a directory made in a file system mounted below the root fails with EXDEV, and an
