@@ -172,6 +172,22 @@ abstract class OpenFile
         return false;
     }
 
+    /**
+     * Called by libc before the first chunk of one read or write call that goes through its kernel buffer in
+     * chunks, and {@link #endTransfer} after the last, so that a file whose calls must be atomic (a regular file)
+     * can hold its locks across all of them. Default: nothing.
+     *
+     * @param writing whether the call writes.
+     */
+    void beginTransfer(final boolean writing)
+    {
+    }
+
+    /** Ends what {@link #beginTransfer} began. @param writing as it was given there. */
+    void endTransfer(final boolean writing)
+    {
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Readiness
 

@@ -921,6 +921,20 @@ public final class Posix
     private long readInto(final OpenFile file, final Capability buf, final byte[] bytes, final int from,
         final long count)
     {
+        file.beginTransfer(false);
+        try
+        {
+            return readChunks(file, buf, bytes, from, count);
+        }
+        finally
+        {
+            file.endTransfer(false);
+        }
+    }
+
+    private long readChunks(final OpenFile file, final Capability buf, final byte[] bytes, final int from,
+        final long count)
+    {
         long done = 0;
         while (done < count)
         {
@@ -966,6 +980,20 @@ public final class Posix
      * progress returns the progress.
      */
     private long writeFrom(final OpenFile file, final Capability buf, final byte[] bytes, final int from,
+        final long count)
+    {
+        file.beginTransfer(true);
+        try
+        {
+            return writeChunks(file, buf, bytes, from, count);
+        }
+        finally
+        {
+            file.endTransfer(true);
+        }
+    }
+
+    private long writeChunks(final OpenFile file, final Capability buf, final byte[] bytes, final int from,
         final long count)
     {
         long done = 0;
@@ -1083,6 +1111,727 @@ public final class Posix
 
     // ------------------------------------------------------------------------------------------------------------
     // Files: open, creat, pread, pwrite, lseek, fsync, ftruncate, rename, unlink, stat, fstat, mkdir
+
+    /**
+     * {@code open}: a file or directory under the system's root ({@link PosixConfig#root()}), which is this
+     * µprocess's {@code /} and also its working directory (there is no {@code chdir}). Paths resolve as in a
+     * chroot: {@code ..} stops at the root, a symbolic link's text is resolved from the link's directory or, if
+     * absolute, from the root, and no path, link or rename race leads out of the root. The new descriptor is the
+     * lowest free one; its open file description holds the offset, shared with every descriptor {@code dup} and
+     * {@code fork} make from it.
+     * <p>
+     * Regular files and directories open; directories only read-only, and reading one fails with EISDIR. A created
+     * file gets {@code mode & ~022 & 0777}. Where this differs from Linux: unknown flags and the access mode 3 fail
+     * with EINVAL (Linux ignores unknown flags); O_TRUNC with O_RDONLY does nothing; paths must be UTF-8 (else
+     * EINVAL).
+     *
+     * @param path  a NUL-terminated path: needs LOAD up to and including its NUL. No NUL within the capability's
+     *              bounds gives EFAULT, no NUL within {@value HostFileSystem#PATH_MAX} bytes ENAMETOOLONG.
+     * @param flags {@link Fcntl#O_RDONLY}, {@link Fcntl#O_WRONLY} or {@link Fcntl#O_RDWR}, with any of O_CREAT,
+     *              O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK (no effect on files), O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC.
+     * @param mode  the permission bits of a created file.
+     * @return the descriptor, or −1 with errno: ENOENT, EEXIST (O_CREAT|O_EXCL), EISDIR (a directory for writing
+     *         or with O_CREAT), ENOTDIR, ELOOP (too many links, or a link with O_NOFOLLOW), ENAMETOOLONG, EACCES,
+     *         EFAULT, EMFILE, ENFILE (the host is out of descriptors), EINVAL (bad flags, O_CREAT|O_DIRECTORY),
+     *         EOPNOTSUPP (not a regular file or directory).
+     */
+    public int open(final Capability path, final int flags, final int mode)
+    {
+        try
+        {
+            enter(system.fileService);
+            return openPath(pathArgument(path), flags, mode);
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code open} with a Java string for the path; see {@link #open(Capability, int, int)}.
+     *
+     * @param path  the path; a NUL in it gives EINVAL.
+     * @param flags the open flags.
+     * @param mode  the permission bits of a created file.
+     * @return the descriptor, or −1 with errno.
+     */
+    public int open(final String path, final int flags, final int mode)
+    {
+        try
+        {
+            enter(system.fileService);
+            return openPath(HostFileSystem.checkPath(path), flags, mode);
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code open} without a mode (for calls without O_CREAT, as C's two-argument form).
+     *
+     * @param path  the path.
+     * @param flags the open flags.
+     * @return the descriptor, or −1 with errno.
+     */
+    public int open(final String path, final int flags)
+    {
+        return open(path, flags, 0);
+    }
+
+    /**
+     * {@code creat}: {@code open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)}.
+     *
+     * @param path a NUL-terminated path.
+     * @param mode the permission bits of a created file.
+     * @return the descriptor, or −1 with errno.
+     */
+    public int creat(final Capability path, final int mode)
+    {
+        return open(path, Fcntl.O_WRONLY | Fcntl.O_CREAT | Fcntl.O_TRUNC, mode);
+    }
+
+    /**
+     * {@code creat} with a Java string for the path.
+     *
+     * @param path the path.
+     * @param mode the permission bits of a created file.
+     * @return the descriptor, or −1 with errno.
+     */
+    public int creat(final String path, final int mode)
+    {
+        return open(path, Fcntl.O_WRONLY | Fcntl.O_CREAT | Fcntl.O_TRUNC, mode);
+    }
+
+    private int openPath(final String path, final int flags, final int mode)
+    {
+        // As Linux, find room for the descriptor before opening, so that EMFILE creates nothing.
+        if (fds.openCount() >= fds.limit())
+        {
+            throw new ErrnoException(Errno.EMFILE, "all " + fds.limit() + " descriptors are in use");
+        }
+        return installNew(system.files.open(path, flags, mode), (flags & Fcntl.O_CLOEXEC) != 0);
+    }
+
+    /**
+     * {@code pread}: up to {@code count} bytes at {@code offset}, without using or moving the file offset. A regular
+     * file fills the buffer unless it ends first.
+     *
+     * @param fd     a descriptor open for reading.
+     * @param buf    the buffer: needs STORE over {@code count} bytes.
+     * @param count  bytes wanted.
+     * @param offset where in the file, not negative.
+     * @return bytes read (0 at or past the end), or −1 with errno: EBADF, EINVAL (negative count or offset, or
+     *         their sum overflows), EFAULT, ESPIPE (a pipe), EISDIR.
+     */
+    public long pread(final int fd, final Capability buf, final long count, final long offset)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = positional(fd, count, offset, false);
+            checkUser(buf, count, true);
+            file.beginTransfer(false);
+            try
+            {
+                long done = 0;
+                do
+                {
+                    final ByteBuffer chunk = kernelBuffer(count - done);
+                    final int asked = chunk.remaining();
+                    final long n = file.pread(this, chunk, offset + done);
+                    if (n <= 0)
+                    {
+                        break;
+                    }
+                    memory.storeBytes(buf, done, kernelSegment, 0, n);
+                    done += n;
+                    if (n < asked || !file.readsFully())
+                    {
+                        break;
+                    }
+                }
+                while (done < count);
+                return done;
+            }
+            finally
+            {
+                file.endTransfer(false);
+            }
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code pread} into a Java array.
+     *
+     * @param fd     a descriptor open for reading.
+     * @param bytes  the destination.
+     * @param from   first index.
+     * @param count  bytes wanted.
+     * @param offset where in the file.
+     * @return bytes read, or −1 with errno.
+     */
+    public long pread(final int fd, final byte[] bytes, final int from, final int count, final long offset)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = positional(fd, count, offset, false);
+            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
+            file.beginTransfer(false);
+            try
+            {
+                int done = 0;
+                do
+                {
+                    final ByteBuffer chunk = kernelBuffer(count - done);
+                    final int asked = chunk.remaining();
+                    final long n = file.pread(this, chunk, offset + done);
+                    if (n <= 0)
+                    {
+                        break;
+                    }
+                    chunk.flip().get(bytes, from + done, (int)n);
+                    done += (int)n;
+                    if (n < asked || !file.readsFully())
+                    {
+                        break;
+                    }
+                }
+                while (done < count);
+                return done;
+            }
+            finally
+            {
+                file.endTransfer(false);
+            }
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code pwrite}: {@code count} bytes at {@code offset}, without using or moving the file offset; writing past
+     * the end leaves a hole that reads as zeros. Where this differs from Linux: on an O_APPEND description it still
+     * writes at {@code offset}, as POSIX says (Linux appends).
+     *
+     * @param fd     a descriptor open for writing.
+     * @param buf    the bytes: needs LOAD over {@code count} bytes.
+     * @param count  bytes to write.
+     * @param offset where in the file, not negative.
+     * @return bytes written, or −1 with errno: EBADF, EINVAL, EFAULT, ESPIPE, ENOSPC, EFBIG.
+     */
+    public long pwrite(final int fd, final Capability buf, final long count, final long offset)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = positional(fd, count, offset, true);
+            checkUser(buf, count, false);
+            file.beginTransfer(true);
+            try
+            {
+                long done = 0;
+                do
+                {
+                    final ByteBuffer chunk = kernelBuffer(count - done);
+                    final int asked = chunk.remaining();
+                    memory.loadBytes(buf, done, kernelSegment, 0, asked);
+                    final long n = file.pwrite(this, chunk, offset + done);
+                    done += n;
+                    if (n < asked)
+                    {
+                        break;
+                    }
+                }
+                while (done < count);
+                return done;
+            }
+            finally
+            {
+                file.endTransfer(true);
+            }
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code pwrite} from a Java array.
+     *
+     * @param fd     a descriptor open for writing.
+     * @param bytes  the bytes.
+     * @param from   first index.
+     * @param count  bytes to write.
+     * @param offset where in the file.
+     * @return bytes written, or −1 with errno.
+     */
+    public long pwrite(final int fd, final byte[] bytes, final int from, final int count, final long offset)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = positional(fd, count, offset, true);
+            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
+            file.beginTransfer(true);
+            try
+            {
+                int done = 0;
+                do
+                {
+                    final ByteBuffer chunk = kernelBuffer(count - done);
+                    final int asked = chunk.remaining();
+                    chunk.put(bytes, from + done, asked).flip();
+                    final long n = file.pwrite(this, chunk, offset + done);
+                    done += (int)n;
+                    if (n < asked)
+                    {
+                        break;
+                    }
+                }
+                while (done < count);
+                return done;
+            }
+            finally
+            {
+                file.endTransfer(true);
+            }
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /** The checks of pread and pwrite, in Linux's order. @return the open file. */
+    private OpenFile positional(final int fd, final long count, final long offset, final boolean writing)
+    {
+        if (offset < 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "negative offset " + offset);
+        }
+        final OpenFile file = fds.get(fd);
+        if (writing ? !file.writable() : !file.readable())
+        {
+            throw new ErrnoException(Errno.EBADF, "descriptor " + fd + " is not open for "
+                + (writing ? "writing" : "reading"));
+        }
+        checkCount(count);
+        if (count > Long.MAX_VALUE - offset)
+        {
+            throw new ErrnoException(Errno.EINVAL, "offset " + offset + " + count " + count + " overflows");
+        }
+        return file;
+    }
+
+    /**
+     * {@code lseek}: moves the file offset of the open file description (for every descriptor and µprocess sharing
+     * it). Seeking past the end is allowed; a later write there leaves a hole that reads as zeros.
+     *
+     * @param fd     a descriptor.
+     * @param offset the distance.
+     * @param whence {@link Fcntl#SEEK_SET}, {@link Fcntl#SEEK_CUR} or {@link Fcntl#SEEK_END}.
+     * @return the new offset, or −1 with errno: EBADF, EINVAL (unknown whence, a negative result; also a result
+     *         past {@code Long.MAX_VALUE}, where Linux says EOVERFLOW; SEEK_END on a directory), ESPIPE (a pipe).
+     */
+    public long lseek(final int fd, final long offset, final int whence)
+    {
+        try
+        {
+            enter(system.fileService);
+            return fds.get(fd).lseek(offset, whence);
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code fsync}: writes the file's data and metadata through to the host's storage.
+     *
+     * @param fd a descriptor of a file or directory.
+     * @return 0, or −1 with errno: EBADF, EINVAL (a pipe or device), EIO.
+     */
+    public int fsync(final int fd)
+    {
+        try
+        {
+            enter(system.fileService);
+            fds.get(fd).fsync();
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code ftruncate}: cuts the file to {@code length} bytes or extends it with zeros. The file offset does not
+     * move.
+     *
+     * @param fd     a descriptor of a regular file open for writing.
+     * @param length the new size, not negative.
+     * @return 0, or −1 with errno: EINVAL (negative length; not open for writing or not a regular file, as Linux
+     *         says), EBADF, EFBIG, ENOSPC.
+     */
+    public int ftruncate(final int fd, final long length)
+    {
+        try
+        {
+            enter(system.fileService);
+            if (length < 0)
+            {
+                throw new ErrnoException(Errno.EINVAL, "negative length " + length);
+            }
+            final OpenFile file = fds.get(fd);
+            if (!file.writable())
+            {
+                throw new ErrnoException(Errno.EINVAL, "descriptor " + fd + " is not open for writing");
+            }
+            file.truncate(length);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code rename}: gives {@code oldpath}'s file the name {@code newpath}, atomically replacing what was there.
+     * Neither last component is followed if it is a link.
+     *
+     * @param oldpath a NUL-terminated path.
+     * @param newpath a NUL-terminated path.
+     * @return 0, or −1 with errno: ENOENT, EISDIR (a file over a directory), ENOTDIR (a directory over a file),
+     *         ENOTEMPTY (over a non-empty directory), EINVAL (a directory into itself), EBUSY (a path ending in
+     *         {@code .} or {@code ..}, or the root), EXDEV, EFAULT, ENAMETOOLONG, ELOOP.
+     */
+    public int rename(final Capability oldpath, final Capability newpath)
+    {
+        try
+        {
+            enter(system.fileService);
+            final String from = pathArgument(oldpath);
+            system.files.rename(from, pathArgument(newpath));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code rename} with Java strings.
+     *
+     * @param oldpath the file's path.
+     * @param newpath its new path.
+     * @return 0, or −1 with errno.
+     */
+    public int rename(final String oldpath, final String newpath)
+    {
+        try
+        {
+            enter(system.fileService);
+            system.files.rename(HostFileSystem.checkPath(oldpath), HostFileSystem.checkPath(newpath));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code unlink}: removes a name; the file goes when its last name and last open description do.
+     *
+     * @param path a NUL-terminated path; a link in the last place is removed, not followed.
+     * @return 0, or −1 with errno: ENOENT, EISDIR (a directory, as Linux says), ENOTDIR, EFAULT, ENAMETOOLONG.
+     */
+    public int unlink(final Capability path)
+    {
+        try
+        {
+            enter(system.fileService);
+            system.files.unlink(pathArgument(path));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /** {@code unlink} with a Java string. @param path the path. @return 0, or −1 with errno. */
+    public int unlink(final String path)
+    {
+        try
+        {
+            enter(system.fileService);
+            system.files.unlink(HostFileSystem.checkPath(path));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code rmdir}: removes an empty directory.
+     *
+     * @param path a NUL-terminated path.
+     * @return 0, or −1 with errno: ENOENT, ENOTDIR, ENOTEMPTY, EINVAL (ends in {@code .}), EBUSY (the root), EFAULT.
+     */
+    public int rmdir(final Capability path)
+    {
+        try
+        {
+            enter(system.fileService);
+            system.files.rmdir(pathArgument(path));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /** {@code rmdir} with a Java string. @param path the path. @return 0, or −1 with errno. */
+    public int rmdir(final String path)
+    {
+        try
+        {
+            enter(system.fileService);
+            system.files.rmdir(HostFileSystem.checkPath(path));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code mkdir}: a new directory with {@code mode & ~022 & 0777}. Where this differs from Linux: the directory
+     * is made in the root under a random name and renamed into place (Java has no {@code mkdirat}, and making it
+     * by its path could be redirected out of the root by a link swapped into that path), so in a file system
+     * mounted below the root it fails with EXDEV, and an empty directory another µprocess makes under the same
+     * name at the same moment may be replaced rather than reported as EEXIST.
+     *
+     * @param path a NUL-terminated path; its parent must exist.
+     * @param mode the permission bits.
+     * @return 0, or −1 with errno: EEXIST (any file of that name, even a dangling link), ENOENT (no parent),
+     *         ENOTDIR, ENOSPC, EFAULT, ENAMETOOLONG, ELOOP.
+     */
+    public int mkdir(final Capability path, final int mode)
+    {
+        try
+        {
+            enter(system.fileService);
+            system.files.mkdir(pathArgument(path), mode);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /** {@code mkdir} with a Java string. @param path the path. @param mode the permission bits. @return 0 or −1. */
+    public int mkdir(final String path, final int mode)
+    {
+        try
+        {
+            enter(system.fileService);
+            system.files.mkdir(HostFileSystem.checkPath(path), mode);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code stat}: a file's attributes, following a link in the last place, stored as {@code struct stat} (see
+     * {@link Stat} for the layout).
+     *
+     * @param path    a NUL-terminated path.
+     * @param statbuf where to store them: needs STORE over {@value Stat#SIZE} bytes.
+     * @return 0, or −1 with errno: ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EFAULT.
+     */
+    public int stat(final Capability path, final Capability statbuf)
+    {
+        return statInto(path, statbuf, true);
+    }
+
+    /**
+     * {@code lstat}: as {@link #stat(Capability, Capability)}, but a link in the last place is reported itself.
+     *
+     * @param path    a NUL-terminated path.
+     * @param statbuf where to store the attributes.
+     * @return 0, or −1 with errno.
+     */
+    public int lstat(final Capability path, final Capability statbuf)
+    {
+        return statInto(path, statbuf, false);
+    }
+
+    private int statInto(final Capability path, final Capability statbuf, final boolean follow)
+    {
+        try
+        {
+            enter(system.fileService);
+            final String p = pathArgument(path);
+            checkUser(statbuf, Stat.SIZE, true);
+            memory.storeBytes(statbuf, 0, system.files.stat(p, follow).toBytes(), 0, Stat.SIZE);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code stat} into a Java record.
+     *
+     * @param path the path.
+     * @return the attributes, or null with errno.
+     */
+    public Stat stat(final String path)
+    {
+        return statOf(path, true);
+    }
+
+    /**
+     * {@code lstat} into a Java record.
+     *
+     * @param path the path.
+     * @return the attributes (of a link itself), or null with errno.
+     */
+    public Stat lstat(final String path)
+    {
+        return statOf(path, false);
+    }
+
+    private Stat statOf(final String path, final boolean follow)
+    {
+        try
+        {
+            enter(system.fileService);
+            return system.files.stat(HostFileSystem.checkPath(path), follow);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return null;
+        }
+    }
+
+    /**
+     * {@code fstat}: the attributes of an open file, even if it has been renamed or unlinked since (then
+     * {@code st_nlink} is 0). Pipes report S_IFIFO, {@code /dev/null} and the host's standard streams S_IFCHR.
+     *
+     * @param fd      a descriptor.
+     * @param statbuf where to store them: needs STORE over {@value Stat#SIZE} bytes.
+     * @return 0, or −1 with errno: EBADF, EFAULT, EIO.
+     */
+    public int fstat(final int fd, final Capability statbuf)
+    {
+        try
+        {
+            enter(system.fileService);
+            final OpenFile file = fds.get(fd);
+            checkUser(statbuf, Stat.SIZE, true);
+            memory.storeBytes(statbuf, 0, Stat.of(file).toBytes(), 0, Stat.SIZE);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code fstat} into a Java record.
+     *
+     * @param fd a descriptor.
+     * @return the attributes, or null with errno EBADF or EIO.
+     */
+    public Stat fstat(final int fd)
+    {
+        try
+        {
+            enter(system.fileService);
+            return Stat.of(fds.get(fd));
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return null;
+        }
+    }
+
+    /**
+     * Copies a NUL-terminated path in from µprocess memory, once (what is resolved is this copy, which the
+     * µprocess cannot change any more).
+     *
+     * @throws ErrnoException EFAULT (unreadable, or no NUL before the capability ends), ENAMETOOLONG (no NUL within
+     *                        {@value HostFileSystem#PATH_MAX} bytes), EINVAL (not UTF-8).
+     */
+    private String pathArgument(final Capability path)
+    {
+        final long address = path.address();
+        long available = HostFileSystem.PATH_MAX;
+        if (!path.isTopMax())
+        {
+            final long room = path.top() - address;
+            if (Long.compareUnsigned(path.top(), address) <= 0)
+            {
+                available = 0;
+            }
+            else if (Long.compareUnsigned(room, available) < 0)
+            {
+                available = room;
+            }
+        }
+        if (fenced && address >= areaBase && address < areaTop)
+        {
+            available = Math.min(available, areaTop - address);
+        }
+        // At least one byte must be readable: an empty or unreadable capability is EFAULT.
+        checkUser(path, Math.max(1, available), false);
+        final int length = (int)available;
+        final byte[] bytes = new byte[length];
+        memory.loadBytes(path, 0, bytes, 0, length);
+        for (int i = 0; i < length; i++)
+        {
+            if (bytes[i] == 0)
+            {
+                return HostFileSystem.decodePath(bytes, i);
+            }
+        }
+        if (length == HostFileSystem.PATH_MAX)
+        {
+            throw new ErrnoException(Errno.ENAMETOOLONG, "no NUL within " + length + " bytes of the path");
+        }
+        throw new ErrnoException(Errno.EFAULT, "the path runs out of its capability before its NUL");
+    }
 
     // ------------------------------------------------------------------------------------------------------------
     // Sockets and poll: socket, bind, listen, accept, connect, send, recv, shutdown, setsockopt, getsockname, poll

@@ -28,6 +28,8 @@ public final class PosixSystem implements AutoCloseable
     final KernelService fileService;
     final KernelService netService;
     final KernelService memoryService;
+    /** The file system under {@link PosixConfig#root()}. */
+    final HostFileSystem files;
 
     private PosixSystem(final Kernel kernel, final boolean ownsKernel, final PosixConfig config)
     {
@@ -38,6 +40,7 @@ public final class PosixSystem implements AutoCloseable
         this.fileService = kernel.registerService("posix.file");
         this.netService = kernel.registerService("posix.net");
         this.memoryService = kernel.registerService("posix.memory");
+        this.files = new HostFileSystem(config.root());
     }
 
     /**
@@ -174,5 +177,6 @@ public final class PosixSystem implements AutoCloseable
         {
             kernel.close();
         }
+        files.close();
     }
 }
