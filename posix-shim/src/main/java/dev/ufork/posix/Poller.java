@@ -78,14 +78,14 @@ final class Poller
             files[i] = fd >= 0 && table.isOpen(fd) ? table.get(fd) : null;
         }
         final long deadline = timeout < 0 ? Long.MAX_VALUE
-            : timeout == 0 ? Long.MIN_VALUE : System.nanoTime() + timeout * 1_000_000L;
+            : timeout == 0 ? SocketSelector.NOW : System.nanoTime() + timeout * 1_000_000L;
         final Waiter waiter = posix.waiter();
         boolean waiting = false;
         try
         {
             while (true)
             {
-                long wait = waiting ? deadline : Long.MIN_VALUE;
+                long wait = waiting ? deadline : SocketSelector.NOW;
                 sockets.beginRound();
                 boolean armed = false;
                 for (int i = 0; i < nfds; i++)
@@ -108,21 +108,21 @@ final class Poller
                             else
                             {
                                 // The socket changed channels under us: look again at once.
-                                wait = Long.MIN_VALUE;
+                                wait = SocketSelector.NOW;
                             }
                         }
                     }
-                    else if (file != null && wait != Long.MIN_VALUE && file.poll(posix, events[i]) != 0)
+                    else if (file != null && wait != SocketSelector.NOW && file.poll(posix, events[i]) != 0)
                     {
                         // Ready since the last look: no waiting this round.
-                        wait = Long.MIN_VALUE;
+                        wait = SocketSelector.NOW;
                     }
                 }
                 if (armed)
                 {
                     sockets.select(wait);
                 }
-                else if (wait != Long.MIN_VALUE)
+                else if (wait != SocketSelector.NOW)
                 {
                     waiter.await(wait);
                 }

@@ -31,6 +31,9 @@ import java.util.function.Consumer;
  */
 final class SocketSelector
 {
+    /** A deadline that has always passed: look, do not wait. */
+    static final long NOW = Long.MIN_VALUE;
+
     private final Waiter waiter;
     private final Thread owner;
     private final Consumer<SelectionKey> onReady = this::onReady;
@@ -171,8 +174,8 @@ final class SocketSelector
     /**
      * Ends the round: disarms what earlier rounds armed and this one did not, then selects.
      *
-     * @param deadline a {@link System#nanoTime()} value: now or earlier for no wait, {@link Long#MAX_VALUE} for
-     *                 none.
+     * @param deadline a {@link System#nanoTime()} value (one already past, or {@link #NOW}, for no wait), or
+     *                 {@link Long#MAX_VALUE} for none.
      * @throws ErrnoException ENOMEM if the host selector fails.
      */
     void select(final long deadline)
@@ -186,7 +189,7 @@ final class SocketSelector
                 selector.select(onReady);
                 return;
             }
-            final long left = deadline - System.nanoTime();
+            final long left = deadline == NOW ? 0 : deadline - System.nanoTime();
             if (left <= 0)
             {
                 selector.selectNow(onReady);

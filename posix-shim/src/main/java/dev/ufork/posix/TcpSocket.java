@@ -1295,7 +1295,7 @@ final class TcpSocket extends OpenFile
                 final SocketSelector.Registration r = selector.register(this, ch);
                 selector.beginRound();
                 selector.arm(r, ops);
-                selector.select(Long.MIN_VALUE);
+                selector.select(SocketSelector.NOW);
                 ready = selector.ready(r);
             }
             catch (final ErrnoException e)
