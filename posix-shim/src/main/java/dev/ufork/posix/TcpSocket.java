@@ -1086,8 +1086,10 @@ final class TcpSocket extends OpenFile
                     case Net.SO_REUSEADDR -> current(StandardSocketOptions.SO_REUSEADDR, reuseAddress) ? 1 : 0;
                     case Net.SO_REUSEPORT -> current(StandardSocketOptions.SO_REUSEPORT, reusePort) ? 1 : 0;
                     case Net.SO_KEEPALIVE -> current(StandardSocketOptions.SO_KEEPALIVE, keepAlive) ? 1 : 0;
-                    case Net.SO_RCVBUF -> current(StandardSocketOptions.SO_RCVBUF, receiveBuffer);
-                    case Net.SO_SNDBUF -> current(StandardSocketOptions.SO_SNDBUF, sendBuffer);
+                    // Linux reports double the size set (the rest is its bookkeeping); Java halves what the host
+                    // reports to hide that, so it is doubled back here.
+                    case Net.SO_RCVBUF -> 2 * current(StandardSocketOptions.SO_RCVBUF, receiveBuffer);
+                    case Net.SO_SNDBUF -> 2 * current(StandardSocketOptions.SO_SNDBUF, sendBuffer);
                     default -> throw new ErrnoException(Errno.ENOPROTOOPT, "socket option " + name);
                 };
             }
