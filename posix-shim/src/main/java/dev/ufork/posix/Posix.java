@@ -1086,7 +1086,14 @@ public final class Posix
     private Poller poller;
 
     /**
-     * {@code socket}: a new unconnected TCP socket.
+     * {@code socket}: a new unconnected TCP socket. Like any descriptor it is shared across {@code dup} and
+     * {@code fork}: several µprocesses may accept on one listening socket, or use one connection.
+     * <p>
+     * Differs from Linux: only TCP (SOCK_STREAM over AF_INET and AF_INET6); {@code connect} to AF_UNSPEC (to
+     * dissolve a connection) is EAFNOSUPPORT; {@code listen}'s backlog is fixed by its first call; {@code shutdown}
+     * of a socket still connecting is ENOTCONN (Linux aborts the attempt). When the last descriptor of a socket
+     * closes while other µprocesses have waited on it, the host socket closes (the port is freed) once each of them
+     * has made its next wait or exited; closed by the µprocess that waited on it, it closes at once.
      *
      * @param domain   {@link Net#AF_INET} or {@link Net#AF_INET6}.
      * @param type     {@link Net#SOCK_STREAM}, or-ed with {@link Net#SOCK_NONBLOCK} and {@link Net#SOCK_CLOEXEC}.
@@ -1232,10 +1239,11 @@ public final class Posix
             final int room = addr.isTagged() ? loadRoom(addr, addrlen) : -1;
             checkDescriptorFree();
             final TcpSocket accepted = socket.accept(this, flags);
+            final byte[] peer = room >= 0 ? SocketAddresses.encode(accepted.acceptedFrom(), socket.family()) : null;
             final int fd = installNew(accepted, (flags & Net.SOCK_CLOEXEC) != 0);
-            if (room >= 0)
+            if (peer != null)
             {
-                storeAddress(addr, addrlen, room, SocketAddresses.encode(accepted.remoteAddress(), socket.family()));
+                storeAddress(addr, addrlen, room, peer);
             }
             return fd;
         }
@@ -1274,10 +1282,11 @@ public final class Posix
             checkSocketFlags(flags);
             checkDescriptorFree();
             final TcpSocket accepted = socket.accept(this, flags);
+            final InetSocketAddress peer = accepted.acceptedFrom();
             final int fd = installNew(accepted, (flags & Net.SOCK_CLOEXEC) != 0);
             if (addr != null)
             {
-                addr[0] = accepted.remoteAddress();
+                addr[0] = peer;
             }
             return fd;
         }

@@ -951,6 +951,23 @@ final class TcpSocket extends OpenFile
     }
 
     /**
+     * @return the address a just-accepted connection came from (as Java recorded it at accept, so it never fails;
+     *         null if unknown).
+     */
+    InetSocketAddress acceptedFrom()
+    {
+        try
+        {
+            final SocketChannel ch = channel;
+            return ch == null ? null : (InetSocketAddress)ch.getRemoteAddress();
+        }
+        catch (final IOException e)
+        {
+            return null;
+        }
+    }
+
+    /**
      * @return the peer's address, as getpeername reports it.
      * @throws ErrnoException ENOTCONN if not connected (or reset).
      */

@@ -246,8 +246,8 @@ class SocketEchoTest
     }
 
     /**
-     * A quarter megabyte both ways through capability buffers larger than the kernel buffer, in random chunk sizes: blocking
-     * send sends everything, MSG_WAITALL receives everything, and the bytes arrive intact.
+     * A quarter megabyte both ways through capability buffers larger than the kernel buffer, in random chunk
+     * sizes: blocking send sends everything, MSG_WAITALL receives everything, and the bytes arrive intact.
      */
     @Test
     void largeTransfersInRandomChunksArriveIntact()
