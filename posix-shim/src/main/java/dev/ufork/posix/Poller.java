@@ -26,6 +26,7 @@ final class Poller
     private int[] scratchFds = new int[16];
     private short[] scratchEvents = new short[16];
     private short[] scratchRevents = new short[16];
+    private short[] scratchPrevious = new short[16];
 
     Poller(final Posix posix, final SocketSelector sockets)
     {
@@ -41,8 +42,16 @@ final class Poller
             scratchFds = new int[grown(scratchFds.length, n)];
             scratchEvents = new short[scratchFds.length];
             scratchRevents = new short[scratchFds.length];
+            scratchPrevious = new short[scratchFds.length];
         }
         return scratchFds;
+    }
+
+    /** @return a fourth array that goes with {@link #scratchFds}, for revents as they were before the call. */
+    short[] scratchPrevious(final int n)
+    {
+        scratchFds(n);
+        return scratchPrevious;
     }
 
     /** @return the events array that goes with {@link #scratchFds}. */

@@ -1818,13 +1818,22 @@ public final class Posix
             final short[] revents = p.scratchRevents();
             for (int i = 0; i < n; i++)
             {
-                fd[i] = memory.loadInt(fds, (long)i * Net.POLLFD_SIZE);
-                events[i] = memory.loadShort(fds, (long)i * Net.POLLFD_SIZE + 4);
+                // One load per entry: fd, events and the old revents, little-endian as the struct lies.
+                final long entry = memory.loadLong(fds, (long)i * Net.POLLFD_SIZE);
+                fd[i] = (int)entry;
+                events[i] = (short)(entry >>> 32);
+                revents[i] = (short)(entry >>> 48);
             }
+            final short[] before = p.scratchPrevious(n);
+            System.arraycopy(revents, 0, before, 0, n);
             final int count = p.poll(fd, events, revents, n, timeout);
             for (int i = 0; i < n; i++)
             {
-                memory.storeShort(fds, (long)i * Net.POLLFD_SIZE + 6, revents[i]);
+                // Only this µprocess's thread sees its memory, so an unchanged revents need not be stored again.
+                if (revents[i] != before[i])
+                {
+                    memory.storeShort(fds, (long)i * Net.POLLFD_SIZE + 6, revents[i]);
+                }
             }
             return count;
         }

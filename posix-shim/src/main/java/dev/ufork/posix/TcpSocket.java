@@ -395,11 +395,12 @@ final class TcpSocket extends OpenFile
                         connectReported = true;
                         return;
                     }
-                    // Failed, or another µprocess's connect reported the failure and reset the socket.
+                    // Failed: reported here, and the socket is unconnected again.
                     reportFailure();
                 }
                 else if (state == UNCONNECTED)
                 {
+                    // Another µprocess sharing the socket took the attempt's failure first.
                     throw new ErrnoException(Errno.ECONNABORTED, "connection attempt of " + this + " ended");
                 }
             }
