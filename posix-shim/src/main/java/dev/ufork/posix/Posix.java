@@ -16,6 +16,7 @@ import dev.ufork.kernel.WaitResult;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -1835,6 +1836,887 @@ public final class Posix
 
     // ------------------------------------------------------------------------------------------------------------
     // Sockets and poll: socket, bind, listen, accept, connect, send, recv, shutdown, setsockopt, getsockname, poll
+
+    // Per-µprocess socket state, made on first use (kept in this section so the sections merge cleanly).
+    private SocketSelector socketSelector;
+    private Poller poller;
+
+    /**
+     * {@code socket}: a new unconnected TCP socket. Like any descriptor it is shared across {@code dup} and
+     * {@code fork}: several µprocesses may accept on one listening socket, or use one connection.
+     * <p>
+     * Differs from Linux: only TCP (SOCK_STREAM over AF_INET and AF_INET6); {@code connect} to AF_UNSPEC (to
+     * dissolve a connection) is EAFNOSUPPORT; {@code listen}'s backlog is fixed by its first call; {@code shutdown}
+     * of a socket still connecting is ENOTCONN (Linux aborts the attempt). When the last descriptor of a socket
+     * closes while other µprocesses have waited on it, the host socket closes (the port is freed) once each of them
+     * has made its next wait or exited; closed by the µprocess that waited on it, it closes at once.
+     *
+     * @param domain   {@link Net#AF_INET} or {@link Net#AF_INET6}.
+     * @param type     {@link Net#SOCK_STREAM}, or-ed with {@link Net#SOCK_NONBLOCK} and {@link Net#SOCK_CLOEXEC}.
+     * @param protocol 0 or {@link Net#IPPROTO_TCP}.
+     * @return the descriptor, or −1 with errno: EAFNOSUPPORT (another family), EINVAL (unknown type or flags),
+     *         EPROTONOSUPPORT (another protocol, or a known type other than SOCK_STREAM, which this layer lacks),
+     *         EMFILE, ENFILE.
+     */
+    public int socket(final int domain, final int type, final int protocol)
+    {
+        try
+        {
+            enter(system.netService);
+            if (domain != Net.AF_INET && domain != Net.AF_INET6)
+            {
+                throw new ErrnoException(Errno.EAFNOSUPPORT, "address family " + domain);
+            }
+            final int flags = type & (Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC);
+            final int kind = type & ~flags;
+            if (kind != Net.SOCK_STREAM)
+            {
+                // Linux knows types 1 to 6 and 10 (SOCK_PACKET); anything else is EINVAL.
+                throw new ErrnoException(kind >= 1 && kind <= 10 ? Errno.EPROTONOSUPPORT : Errno.EINVAL,
+                    "socket type " + type);
+            }
+            if (protocol != Net.IPPROTO_IP && protocol != Net.IPPROTO_TCP)
+            {
+                throw new ErrnoException(Errno.EPROTONOSUPPORT, "protocol " + protocol + " for SOCK_STREAM");
+            }
+            checkDescriptorFree();
+            return installNew(TcpSocket.open(domain, flags), (flags & Net.SOCK_CLOEXEC) != 0);
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code bind}: gives the socket a local address; port 0 picks an ephemeral port ({@link #getsockname} tells
+     * which).
+     *
+     * @param sockfd  a socket.
+     * @param addr    a {@code struct sockaddr_in} (or {@code sockaddr_in6} for an AF_INET6 socket): needs LOAD over
+     *                {@code addrlen} bytes.
+     * @param addrlen its length.
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, EINVAL (already bound, or a bad length), EFAULT,
+     *         EAFNOSUPPORT (another family), EADDRINUSE, EADDRNOTAVAIL, EACCES.
+     */
+    public int bind(final int sockfd, final Capability addr, final int addrlen)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            socket.bind(loadAddress(addr, addrlen, socket.family()));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code bind} with a Java address (an IPv4 address on an AF_INET6 socket is taken as IPv4-mapped).
+     *
+     * @param sockfd a socket.
+     * @param addr   a resolved address.
+     * @return 0, or −1 with errno as {@link #bind(int, Capability, int)}; EINVAL for an unresolved address.
+     */
+    public int bind(final int sockfd, final InetSocketAddress addr)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            socket.bind(SocketAddresses.check(addr, socket.family()));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code listen}: the socket accepts connections from now on (an unbound one gets an ephemeral port on the
+     * wildcard address). Calling it again changes nothing: unlike Linux, the backlog is fixed by the first call.
+     *
+     * @param sockfd  a socket.
+     * @param backlog connections the host may queue before {@code accept} (at least 1, at most its limit).
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, EINVAL (connected), EADDRINUSE.
+     */
+    public int listen(final int sockfd, final int backlog)
+    {
+        try
+        {
+            enter(system.netService);
+            socketOf(sockfd).listen(backlog);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code accept}: {@link #accept4} with no flags.
+     *
+     * @param sockfd  a listening socket.
+     * @param addr    where to store the peer's address, or NULL (an untagged capability) for nowhere.
+     * @param addrlen with {@code addr}: an int holding its room in bytes; receives the address's full length.
+     * @return the new descriptor, or −1 with errno as {@link #accept4}.
+     */
+    public int accept(final int sockfd, final Capability addr, final Capability addrlen)
+    {
+        return accept4(sockfd, addr, addrlen, 0);
+    }
+
+    /**
+     * {@code accept4}: the next connection on a listening socket, as a new descriptor; waits for one unless the
+     * socket is non-blocking. When several µprocesses wait on one listening socket (inherited across fork), each
+     * connection goes to one of them; the others keep waiting. The peer's address is truncated to the room given.
+     * The buffers are checked before a connection is taken, and a full descriptor table fails before one is taken,
+     * so neither loses a connection (Linux would lose it to EFAULT).
+     *
+     * @param sockfd  a listening socket.
+     * @param addr    where to store the peer's address, or NULL for nowhere.
+     * @param addrlen with {@code addr}: an int holding its room in bytes (LOAD and STORE); receives the full length.
+     * @param flags   0, or {@link Net#SOCK_NONBLOCK} and {@link Net#SOCK_CLOEXEC} for the new descriptor.
+     * @return the new descriptor, or −1 with errno: EBADF, ENOTSOCK, EINVAL (not listening, bad flags, negative
+     *         room), EFAULT, EAGAIN, EINTR, EMFILE, ENFILE, ECONNABORTED.
+     */
+    public int accept4(final int sockfd, final Capability addr, final Capability addrlen, final int flags)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            checkSocketFlags(flags);
+            final int room = addr.isTagged() ? loadRoom(addr, addrlen) : -1;
+            checkDescriptorFree();
+            final TcpSocket accepted = socket.accept(this, flags);
+            final byte[] peer = room >= 0 ? SocketAddresses.encode(accepted.acceptedFrom(), socket.family()) : null;
+            final int fd = installNew(accepted, (flags & Net.SOCK_CLOEXEC) != 0);
+            if (peer != null)
+            {
+                storeAddress(addr, addrlen, room, peer);
+            }
+            return fd;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code accept} for Java callers.
+     *
+     * @param sockfd a listening socket.
+     * @param addr   receives the peer's address in element 0, or null.
+     * @return the new descriptor, or −1 with errno as {@link #accept4}.
+     */
+    public int accept(final int sockfd, final InetSocketAddress[] addr)
+    {
+        return accept4(sockfd, addr, 0);
+    }
+
+    /**
+     * {@code accept4} for Java callers.
+     *
+     * @param sockfd a listening socket.
+     * @param addr   receives the peer's address in element 0, or null.
+     * @param flags  0, or {@link Net#SOCK_NONBLOCK} and {@link Net#SOCK_CLOEXEC}.
+     * @return the new descriptor, or −1 with errno as {@link #accept4}.
+     */
+    public int accept4(final int sockfd, final InetSocketAddress[] addr, final int flags)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            checkSocketFlags(flags);
+            checkDescriptorFree();
+            final TcpSocket accepted = socket.accept(this, flags);
+            final InetSocketAddress peer = accepted.acceptedFrom();
+            final int fd = installNew(accepted, (flags & Net.SOCK_CLOEXEC) != 0);
+            if (addr != null)
+            {
+                addr[0] = peer;
+            }
+            return fd;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code connect}: connects to a listening peer, waiting for the handshake unless the socket is non-blocking.
+     * Non-blocking, it fails with EINPROGRESS; poll for POLLOUT, then read {@link Net#SO_ERROR}. Connecting to the
+     * wildcard address connects to this host.
+     *
+     * @param sockfd  a socket.
+     * @param addr    the peer's {@code struct sockaddr_in} (or {@code sockaddr_in6}): needs LOAD over
+     *                {@code addrlen} bytes.
+     * @param addrlen its length.
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, EFAULT, EINVAL (bad length), EAFNOSUPPORT, EISCONN, EALREADY,
+     *         EINPROGRESS, ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EINTR (the attempt
+     *         goes on, as on Linux).
+     */
+    public int connect(final int sockfd, final Capability addr, final int addrlen)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            socket.connect(this, loadAddress(addr, addrlen, socket.family()));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code connect} with a Java address (an IPv4 address on an AF_INET6 socket is taken as IPv4-mapped).
+     *
+     * @param sockfd a socket.
+     * @param addr   a resolved address.
+     * @return 0, or −1 with errno as {@link #connect(int, Capability, int)}.
+     */
+    public int connect(final int sockfd, final InetSocketAddress addr)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            socket.connect(this, SocketAddresses.check(addr, socket.family()));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code getsockname}: the socket's local address (the wildcard and port 0 if unbound).
+     *
+     * @param sockfd  a socket.
+     * @param addr    where to store it (truncated to the room given).
+     * @param addrlen an int holding the room in bytes (LOAD and STORE); receives the full length.
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, EFAULT, EINVAL (negative room).
+     */
+    public int getsockname(final int sockfd, final Capability addr, final Capability addrlen)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            final int room = loadRoom(addr, addrlen);
+            storeAddress(addr, addrlen, room, SocketAddresses.encode(socket.localAddress(), socket.family()));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code getsockname} for Java callers.
+     *
+     * @param sockfd a socket.
+     * @param addr   receives the local address in element 0 (the wildcard and port 0 if unbound).
+     * @return 0, or −1 with errno EBADF, ENOTSOCK.
+     */
+    public int getsockname(final int sockfd, final InetSocketAddress[] addr)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            final InetSocketAddress local = socket.localAddress();
+            addr[0] = local != null ? local : SocketAddresses.wildcard(socket.family(), 0);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code getpeername}: the connected peer's address.
+     *
+     * @param sockfd  a socket.
+     * @param addr    where to store it (truncated to the room given).
+     * @param addrlen an int holding the room in bytes (LOAD and STORE); receives the full length.
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, ENOTCONN, EFAULT, EINVAL.
+     */
+    public int getpeername(final int sockfd, final Capability addr, final Capability addrlen)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            final int room = loadRoom(addr, addrlen);
+            storeAddress(addr, addrlen, room, SocketAddresses.encode(socket.remoteAddress(), socket.family()));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code getpeername} for Java callers.
+     *
+     * @param sockfd a socket.
+     * @param addr   receives the peer's address in element 0.
+     * @return 0, or −1 with errno EBADF, ENOTSOCK, ENOTCONN.
+     */
+    public int getpeername(final int sockfd, final InetSocketAddress[] addr)
+    {
+        try
+        {
+            enter(system.netService);
+            addr[0] = socketOf(sockfd).remoteAddress();
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code send}: sends bytes on a connected socket, waiting for room unless non-blocking or
+     * {@link Net#MSG_DONTWAIT}. {@code write} on a socket is {@code send} with no flags.
+     *
+     * @param sockfd a connected socket.
+     * @param buf    the bytes: needs LOAD over {@code len} bytes.
+     * @param len    bytes to send.
+     * @param flags  0, or {@link Net#MSG_DONTWAIT} and {@link Net#MSG_NOSIGNAL}.
+     * @return bytes sent (fewer only if non-blocking, or a signal or error came after some), or −1 with errno:
+     *         EBADF, ENOTSOCK, EFAULT, EINVAL (negative length), EOPNOTSUPP (other flags), EAGAIN, EINTR, EPIPE (not
+     *         connected, shut down, or the peer is gone; SIGPIPE first unless MSG_NOSIGNAL), ECONNRESET.
+     */
+    public long send(final int sockfd, final Capability buf, final long len, final int flags)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            checkMessageFlags(flags, Net.MSG_DONTWAIT | Net.MSG_NOSIGNAL);
+            checkCount(len);
+            checkUser(buf, len, false);
+            long done = 0;
+            do
+            {
+                final ByteBuffer chunk = kernelBuffer(len - done);
+                final int asked = chunk.remaining();
+                memory.loadBytes(buf, done, kernelSegment, 0, asked);
+                final long n;
+                try
+                {
+                    n = socket.send(this, chunk, flags);
+                }
+                catch (final ErrnoException e)
+                {
+                    if (done > 0)
+                    {
+                        return done;
+                    }
+                    throw e;
+                }
+                done += n;
+                if (n < asked)
+                {
+                    break;
+                }
+            }
+            while (done < len);
+            return done;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code send} of a Java byte array, for Java callers (the bytes are copied in as from a buffer).
+     *
+     * @param sockfd a connected socket.
+     * @param bytes  the bytes.
+     * @param from   first index.
+     * @param count  bytes to send.
+     * @param flags  as {@link #send(int, Capability, long, int)}.
+     * @return bytes sent, or −1 with errno as {@link #send(int, Capability, long, int)}.
+     */
+    public long send(final int sockfd, final byte[] bytes, final int from, final int count, final int flags)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            checkMessageFlags(flags, Net.MSG_DONTWAIT | Net.MSG_NOSIGNAL);
+            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
+            long done = 0;
+            do
+            {
+                final ByteBuffer chunk = kernelBuffer(count - done);
+                final int asked = chunk.remaining();
+                chunk.put(bytes, from + (int)done, asked).flip();
+                final long n;
+                try
+                {
+                    n = socket.send(this, chunk, flags);
+                }
+                catch (final ErrnoException e)
+                {
+                    if (done > 0)
+                    {
+                        return done;
+                    }
+                    throw e;
+                }
+                done += n;
+                if (n < asked)
+                {
+                    break;
+                }
+            }
+            while (done < count);
+            return done;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code recv}: what has arrived on a connected socket, up to {@code len} bytes; waits for something unless
+     * non-blocking or {@link Net#MSG_DONTWAIT}. {@code read} on a socket is {@code recv} with no flags. A peek sees at
+     * most {@value #KERNEL_BUFFER} bytes.
+     *
+     * @param sockfd a connected socket.
+     * @param buf    the buffer: needs STORE over {@code len} bytes.
+     * @param len    bytes wanted.
+     * @param flags  0, or {@link Net#MSG_PEEK}, {@link Net#MSG_DONTWAIT}, {@link Net#MSG_WAITALL}.
+     * @return bytes received, 0 at end of stream, or −1 with errno: EBADF, ENOTSOCK, EFAULT, EINVAL, EOPNOTSUPP
+     *         (other flags), ENOTCONN, EAGAIN, EINTR, ECONNRESET (once; then end of stream).
+     */
+    public long recv(final int sockfd, final Capability buf, final long len, final int flags)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            checkMessageFlags(flags, Net.MSG_PEEK | Net.MSG_DONTWAIT | Net.MSG_WAITALL | Net.MSG_NOSIGNAL);
+            checkCount(len);
+            checkUser(buf, len, true);
+            long done = 0;
+            int chunkFlags = flags;
+            do
+            {
+                final ByteBuffer chunk = kernelBuffer(len - done);
+                final int asked = chunk.remaining();
+                final long n;
+                try
+                {
+                    n = socket.recv(this, chunk, chunkFlags);
+                }
+                catch (final ErrnoException e)
+                {
+                    if (done > 0)
+                    {
+                        return done;
+                    }
+                    throw e;
+                }
+                if (n > 0)
+                {
+                    memory.storeBytes(buf, done, kernelSegment, 0, n);
+                    done += n;
+                }
+                if (n < asked || (flags & Net.MSG_PEEK) != 0)
+                {
+                    break;
+                }
+                if ((flags & Net.MSG_WAITALL) == 0)
+                {
+                    // Past the first buffer, take only what has already arrived.
+                    chunkFlags |= Net.MSG_DONTWAIT;
+                }
+            }
+            while (done < len);
+            return done;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code recv} into a Java byte array, for Java callers.
+     *
+     * @param sockfd a connected socket.
+     * @param bytes  the destination.
+     * @param from   first index.
+     * @param count  bytes wanted (at most {@value #KERNEL_BUFFER} are taken in one call).
+     * @param flags  as {@link #recv(int, Capability, long, int)}.
+     * @return bytes received, 0 at end of stream, or −1 with errno as {@link #recv(int, Capability, long, int)}.
+     */
+    public long recv(final int sockfd, final byte[] bytes, final int from, final int count, final int flags)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            checkMessageFlags(flags, Net.MSG_PEEK | Net.MSG_DONTWAIT | Net.MSG_WAITALL | Net.MSG_NOSIGNAL);
+            java.util.Objects.checkFromIndexSize(from, count, bytes.length);
+            final ByteBuffer chunk = kernelBuffer(count);
+            final long n = socket.recv(this, chunk, flags);
+            if (n > 0)
+            {
+                chunk.flip().get(bytes, from, (int)n);
+            }
+            return n;
+        }
+        catch (final ErrnoException e)
+        {
+            return failLong(e);
+        }
+    }
+
+    /**
+     * {@code shutdown}: ends one or both directions of a connection for every descriptor sharing it. After
+     * SHUT_WR the peer reads end of file and sends here fail with EPIPE; after SHUT_RD reads here find end of
+     * file.
+     *
+     * @param sockfd a connected socket.
+     * @param how    {@link Net#SHUT_RD}, {@link Net#SHUT_WR} or {@link Net#SHUT_RDWR}.
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, EINVAL (bad {@code how}), ENOTCONN, EOPNOTSUPP (SHUT_RD of a
+     *         listening socket, which Linux would stop listening).
+     */
+    public int shutdown(final int sockfd, final int how)
+    {
+        try
+        {
+            enter(system.netService);
+            socketOf(sockfd).shutdown(how);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code setsockopt} of an int option: SOL_SOCKET's {@link Net#SO_REUSEADDR}, {@link Net#SO_REUSEPORT},
+     * {@link Net#SO_KEEPALIVE}, {@link Net#SO_RCVBUF}, {@link Net#SO_SNDBUF}, and IPPROTO_TCP's
+     * {@link Net#TCP_NODELAY}. A listening socket passes its options to the connections it accepts.
+     *
+     * @param sockfd  a socket.
+     * @param level   {@link Net#SOL_SOCKET} or {@link Net#IPPROTO_TCP}.
+     * @param optname the option.
+     * @param optval  the int value: needs LOAD over 4 bytes.
+     * @param optlen  at least 4.
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, EFAULT, EINVAL (optlen below 4), ENOPROTOOPT (unknown level or
+     *         option, or a read-only one).
+     */
+    public int setsockopt(final int sockfd, final int level, final int optname, final Capability optval,
+        final int optlen)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            if (optlen < Integer.BYTES)
+            {
+                throw new ErrnoException(Errno.EINVAL, "option length " + optlen);
+            }
+            checkUser(optval, Integer.BYTES, false);
+            socket.setOption(level, optname, memory.loadInt(optval, 0));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code setsockopt} of an int option, for Java callers.
+     *
+     * @param sockfd  a socket.
+     * @param level   the level.
+     * @param optname the option.
+     * @param value   its value.
+     * @return 0, or −1 with errno as {@link #setsockopt(int, int, int, Capability, int)}.
+     */
+    public int setsockopt(final int sockfd, final int level, final int optname, final int value)
+    {
+        try
+        {
+            enter(system.netService);
+            socketOf(sockfd).setOption(level, optname, value);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code getsockopt} of an int option: those of {@link #setsockopt(int, int, int, Capability, int)}, plus
+     * {@link Net#SO_ERROR} (the pending error, cleared by reading it; how a non-blocking connect's outcome is
+     * learnt) and {@link Net#SO_TYPE}.
+     *
+     * @param sockfd  a socket.
+     * @param level   {@link Net#SOL_SOCKET} or {@link Net#IPPROTO_TCP}.
+     * @param optname the option.
+     * @param optval  where to store the value (truncated to the room given).
+     * @param optlen  an int holding the room in bytes (LOAD and STORE); receives the length stored.
+     * @return 0, or −1 with errno: EBADF, ENOTSOCK, EFAULT, EINVAL (negative room), ENOPROTOOPT.
+     */
+    public int getsockopt(final int sockfd, final int level, final int optname, final Capability optval,
+        final Capability optlen)
+    {
+        try
+        {
+            enter(system.netService);
+            final TcpSocket socket = socketOf(sockfd);
+            checkUser(optlen, Integer.BYTES, false);
+            checkUser(optlen, Integer.BYTES, true);
+            final int room = memory.loadInt(optlen, 0);
+            if (room < 0)
+            {
+                throw new ErrnoException(Errno.EINVAL, "option length " + room);
+            }
+            final int length = Math.min(room, Integer.BYTES);
+            checkUser(optval, length, true);
+            final int value = socket.option(level, optname);
+            for (int i = 0; i < length; i++)
+            {
+                memory.storeByte(optval, i, (byte)(value >>> (8 * i)));
+            }
+            memory.storeInt(optlen, 0, length);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code getsockopt} of an int option, for Java callers.
+     *
+     * @param sockfd  a socket.
+     * @param level   the level.
+     * @param optname the option.
+     * @param optval  receives the value in element 0.
+     * @return 0, or −1 with errno as {@link #getsockopt(int, int, int, Capability, Capability)}.
+     */
+    public int getsockopt(final int sockfd, final int level, final int optname, final int[] optval)
+    {
+        try
+        {
+            enter(system.netService);
+            optval[0] = socketOf(sockfd).option(level, optname);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code poll}: waits until one of the descriptors is ready, over any mix of sockets, pipes, files and devices
+     * ({@code struct pollfd}: {@code int fd}, {@code short events}, {@code short revents}; 8 bytes each). Negative
+     * descriptors are skipped; one that is not open reports POLLNVAL. POLLERR and POLLHUP are reported whether
+     * asked for or not. Regular files and devices are always ready.
+     * <p>
+     * Differs from Linux: a connection reset or a peer's close shows as POLLIN (and POLLOUT) readiness until a read
+     * or write meets it, and POLLRDHUP only once the end of the stream has been read up to or seen by looking ahead
+     * (which a poll for POLLRDHUP does when the socket is readable and nothing is held back).
+     *
+     * @param fds     the {@code struct pollfd} array: needs LOAD and STORE over {@code 8 * nfds} bytes.
+     * @param nfds    entries.
+     * @param timeout milliseconds; −1 (any negative) waits without limit, 0 does not wait.
+     * @return entries with non-zero revents (0 on timeout), or −1 with errno: EFAULT, EINVAL ({@code nfds}
+     *         negative or above the descriptor limit), EINTR (revents untouched).
+     */
+    public int poll(final Capability fds, final long nfds, final int timeout)
+    {
+        try
+        {
+            enter(system.netService);
+            checkPollCount(nfds);
+            final int n = (int)nfds;
+            checkUser(fds, (long)n * Net.POLLFD_SIZE, false);
+            checkUser(fds, (long)n * Net.POLLFD_SIZE, true);
+            final Poller p = poller();
+            final int[] fd = p.scratchFds(n);
+            final short[] events = p.scratchEvents();
+            final short[] revents = p.scratchRevents();
+            for (int i = 0; i < n; i++)
+            {
+                // One load per entry: fd, events and the old revents, little-endian as the struct lies.
+                final long entry = memory.loadLong(fds, (long)i * Net.POLLFD_SIZE);
+                fd[i] = (int)entry;
+                events[i] = (short)(entry >>> 32);
+                revents[i] = (short)(entry >>> 48);
+            }
+            final short[] before = p.scratchPrevious(n);
+            System.arraycopy(revents, 0, before, 0, n);
+            final int count = p.poll(fd, events, revents, n, timeout);
+            for (int i = 0; i < n; i++)
+            {
+                // Only this µprocess's thread sees its memory, so an unchanged revents need not be stored again.
+                if (revents[i] != before[i])
+                {
+                    memory.storeShort(fds, (long)i * Net.POLLFD_SIZE + 6, revents[i]);
+                }
+            }
+            return count;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code poll} over Java arrays, for Java callers; as {@link #poll(Capability, long, int)}.
+     *
+     * @param fds     descriptors (negative ones are skipped).
+     * @param events  the events wanted of each.
+     * @param revents receives the events ready.
+     * @param nfds    entries (each array holds at least as many).
+     * @param timeout milliseconds; negative for no limit, 0 for no wait.
+     * @return entries with non-zero revents, or −1 with errno EINVAL, EINTR.
+     */
+    public int poll(final int[] fds, final short[] events, final short[] revents, final int nfds, final int timeout)
+    {
+        try
+        {
+            enter(system.netService);
+            checkPollCount(nfds);
+            java.util.Objects.checkFromIndexSize(0, nfds, fds.length);
+            java.util.Objects.checkFromIndexSize(0, nfds, events.length);
+            java.util.Objects.checkFromIndexSize(0, nfds, revents.length);
+            return poller().poll(fds, events, revents, nfds, timeout);
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /** @return this µprocess's socket waits, made on first use. */
+    SocketSelector socketSelector()
+    {
+        if (socketSelector == null)
+        {
+            socketSelector = new SocketSelector(waiter);
+        }
+        return socketSelector;
+    }
+
+    private Poller poller()
+    {
+        if (poller == null)
+        {
+            poller = new Poller(this, socketSelector());
+        }
+        return poller;
+    }
+
+    private TcpSocket socketOf(final int fd)
+    {
+        if (fds.get(fd) instanceof TcpSocket socket)
+        {
+            return socket;
+        }
+        throw new ErrnoException(Errno.ENOTSOCK, "descriptor " + fd + " is not a socket");
+    }
+
+    /** EMFILE before a new socket is made or a connection taken, so that neither is lost to a full table. */
+    private void checkDescriptorFree()
+    {
+        if (fds.openCount() >= fds.limit())
+        {
+            throw new ErrnoException(Errno.EMFILE, "all " + fds.limit() + " descriptors are in use");
+        }
+    }
+
+    private static void checkSocketFlags(final int flags)
+    {
+        if ((flags & ~(Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC)) != 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "unknown flags 0" + Integer.toOctalString(flags));
+        }
+    }
+
+    private static void checkMessageFlags(final int flags, final int allowed)
+    {
+        if ((flags & ~allowed) != 0)
+        {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "message flags 0x" + Integer.toHexString(flags));
+        }
+    }
+
+    private void checkPollCount(final long nfds)
+    {
+        if (nfds < 0 || nfds > fds.limit())
+        {
+            throw new ErrnoException(Errno.EINVAL, "nfds " + nfds + " outside [0, " + fds.limit() + "]");
+        }
+    }
+
+    /** Copies a socket address in (checked, then decoded from the copy). */
+    private InetSocketAddress loadAddress(final Capability addr, final int addrlen, final int family)
+    {
+        SocketAddresses.checkLength(addrlen);
+        checkUser(addr, addrlen, false);
+        final byte[] bytes = new byte[addrlen];
+        memory.loadBytes(addr, 0, bytes, 0, addrlen);
+        return SocketAddresses.decode(bytes, family);
+    }
+
+    /** Checks an address out-parameter pair. @return the room {@code *addrlen} gives. */
+    private int loadRoom(final Capability addr, final Capability addrlen)
+    {
+        checkUser(addrlen, Integer.BYTES, false);
+        checkUser(addrlen, Integer.BYTES, true);
+        final int room = memory.loadInt(addrlen, 0);
+        if (room < 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "address length " + room);
+        }
+        checkUser(addr, room, true);
+        return room;
+    }
+
+    /** Stores an address truncated to {@code room}, and its full length. */
+    private void storeAddress(final Capability addr, final Capability addrlen, final int room, final byte[] encoded)
+    {
+        memory.storeBytes(addr, 0, encoded, 0, Math.min(room, encoded.length));
+        memory.storeInt(addrlen, 0, encoded.length);
+    }
 
     // ------------------------------------------------------------------------------------------------------------
     // Memory: brk, sbrk, mmap, munmap, malloc, calloc, realloc, free
