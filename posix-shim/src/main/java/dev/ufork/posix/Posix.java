@@ -948,7 +948,8 @@ public final class Posix
             }
             catch (final ErrnoException e)
             {
-                if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
+                // As a system call does: an error after some progress returns the progress; the next call sees it.
+                if (done > 0)
                 {
                     return done;
                 }
@@ -1017,7 +1018,8 @@ public final class Posix
             }
             catch (final ErrnoException e)
             {
-                if (done > 0 && (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR))
+                // As a system call does: an error after some progress returns the progress; the next call sees it.
+                if (done > 0)
                 {
                     return done;
                 }
