@@ -77,9 +77,9 @@ final class Malloc
     private static final long TRIM_KEEP = 128 << 10;
 
     // The state words, offsets from the area base (see PosixAreaDescriptor).
-    private static final long TOP = PosixAreaDescriptor.MALLOC_STATE;
-    private static final long FIRST_SEGMENT = TOP + 16;
-    private static final long HEAP_END = FIRST_SEGMENT + 16;
+    private static final long FIRST_SEGMENT = PosixAreaDescriptor.MALLOC_STATE;
+    private static final long TOP = FIRST_SEGMENT + 16;
+    private static final long HEAP_END = TOP + 8;
     private static final long FRESH = HEAP_END + 8;
     private static final long FIRST_LEVEL_MAP = FRESH + 8;
     private static final long SECOND_LEVEL_MAPS = FIRST_LEVEL_MAP + 8;
@@ -286,7 +286,7 @@ final class Malloc
         }
         final long chunk = loadLink(binHead(bin));
         final long next = loadLink(chunk + 16);
-        storeLink(binHead(bin), next);
+        copyLink(binHead(bin), chunk + 16);
         if (next != 0)
         {
             storeLink(next + 32, 0);
@@ -318,7 +318,13 @@ final class Malloc
     /** A chunk whose user part, after the header, is aligned to {@code alignment} (more than 16). */
     private long allocateAligned(final long size, final long alignment)
     {
-        final long first = allocate(size + alignment + MIN_CHUNK);
+        final long padded = size + alignment + MIN_CHUNK;
+        if (findBin(padded) < 0)
+        {
+            return alignedFromTop(size, alignment);
+        }
+        // A free chunk large enough to hold an aligned one anywhere in it: cut that out, free the rest.
+        final long first = allocate(padded);
         final boolean wasFresh = fresh;
         long chunk = first;
         long chunkSize = load(first + 8) & SIZE_MASK;
@@ -349,17 +355,57 @@ final class Malloc
         return chunk;
     }
 
+    /**
+     * Carves an aligned chunk from the top, growing the heap if it is too small; the memory before it becomes a
+     * free chunk (none if the top is aligned already).
+     */
+    private long alignedFromTop(final long size, final long alignment)
+    {
+        long top = load(TOP);
+        if (top == 0 || load(HEAP_END) - top < size + alignment + MIN_CHUNK + FENCE_SIZE)
+        {
+            grow(size + alignment + MIN_CHUNK);
+            top = load(TOP);
+        }
+        long lead = -(base + top + HEADER) & (alignment - 1);
+        if (lead != 0 && lead < MIN_CHUNK)
+        {
+            lead += alignment;
+        }
+        final long chunk = top + lead;
+        final long end = chunk + size;
+        final long freshMark = load(FRESH);
+        fresh = chunk >= freshMark;
+        store(TOP, end);
+        if (lead == 0)
+        {
+            store(chunk + 8, size | INUSE | PREV_INUSE);
+        }
+        else
+        {
+            store(top + 8, lead | PREV_INUSE);
+            insert(top, lead);
+            store(chunk, lead);
+            store(chunk + 8, size | INUSE);
+        }
+        if (end > freshMark)
+        {
+            store(FRESH, end);
+        }
+        return chunk;
+    }
+
     /** Carves a chunk from the top, growing the heap if it is too small. */
     private long fromTop(final long size)
     {
-        long top = loadLink(TOP);
+        long top = load(TOP);
         if (top == 0 || load(HEAP_END) - top < size + FENCE_SIZE)
         {
             grow(size);
-            top = loadLink(TOP);
+            top = load(TOP);
         }
         final long end = top + size;
-        storeLink(TOP, end);
+        store(TOP, end);
         store(top + 8, size | INUSE | PREV_INUSE);
         final long freshMark = load(FRESH);
         fresh = top >= freshMark;
@@ -378,7 +424,7 @@ final class Malloc
      */
     private void grow(final long size)
     {
-        final long top = loadLink(TOP);
+        final long top = load(TOP);
         final long brk = addressMap.brk();
         if (top != 0)
         {
@@ -403,7 +449,7 @@ final class Malloc
         {
             closeSegment(top, load(HEAP_END), start);
         }
-        storeLink(TOP, start);
+        store(TOP, start);
         store(HEAP_END, end);
         store(FRESH, start);
     }
@@ -467,7 +513,7 @@ final class Malloc
         {
             throw new InvalidHeapPointer(call + ": invalid pointer (untagged)");
         }
-        final long top = loadLink(TOP);
+        final long top = load(TOP);
         final long end = load(HEAP_END);
         final long address = p.address();
         final long user = address - base;
@@ -526,9 +572,9 @@ final class Malloc
             merged += previous;
         }
         long next = chunk + size;
-        if (next == loadLink(TOP))
+        if (next == load(TOP))
         {
-            storeLink(TOP, start);
+            store(TOP, start);
             trimTop(start);
             return;
         }
@@ -591,7 +637,7 @@ final class Malloc
             return true;
         }
         final long next = chunk + current;
-        final long top = loadLink(TOP);
+        final long top = load(TOP);
         if (next == top)
         {
             final long end = load(HEAP_END);
@@ -611,7 +657,7 @@ final class Malloc
                     return false;
                 }
             }
-            storeLink(TOP, chunk + size);
+            store(TOP, chunk + size);
             store(chunk + 8, size | INUSE | keep);
             if (chunk + size > load(FRESH))
             {
@@ -697,11 +743,12 @@ final class Malloc
         final int bin = binOf(size);
         final long head = binHead(bin);
         final long first = loadLink(head);
-        storeLink(chunk + 16, first);
+        copyLink(chunk + 16, head);
         storeLink(chunk + 32, 0);
+        storeLink(head, chunk);
         if (first != 0)
         {
-            storeLink(first + 32, chunk);
+            copyLink(first + 32, head);
         }
         else
         {
@@ -709,7 +756,6 @@ final class Malloc
             memory.storeInt(area, levelMap, memory.loadInt(area, levelMap) | 1 << (bin & 15));
             store(FIRST_LEVEL_MAP, load(FIRST_LEVEL_MAP) | 1L << (bin >>> 4));
         }
-        storeLink(head, chunk);
     }
 
     private void remove(final long chunk, final long size)
@@ -718,12 +764,12 @@ final class Malloc
         final long previous = loadLink(chunk + 32);
         if (previous != 0)
         {
-            storeLink(previous + 16, next);
+            copyLink(previous + 16, chunk + 16);
         }
         else
         {
             final int bin = binOf(size);
-            storeLink(binHead(bin), next);
+            copyLink(binHead(bin), chunk + 16);
             if (next == 0)
             {
                 unmark(bin);
@@ -731,7 +777,7 @@ final class Malloc
         }
         if (next != 0)
         {
-            storeLink(next + 32, previous);
+            copyLink(next + 32, chunk + 32);
         }
     }
 
@@ -769,6 +815,15 @@ final class Malloc
         return address == 0 ? 0 : address - base;
     }
 
+    /**
+     * Copies the link capability at {@code from} to {@code to}, tag and all. Relinking a list moves existing links
+     * this way, so only a link to a chunk newly put in a list is made as a Java object.
+     */
+    private void copyLink(final long to, final long from)
+    {
+        memory.copy(area, to, area, from, 16);
+    }
+
     private void storeLink(final long offset, final long chunk)
     {
         memory.storeCapability(area, offset, chunk == 0 ? Capability.NULL : linkRoot.withAddress(base + chunk));
@@ -802,7 +857,7 @@ final class Malloc
      */
     HeapReport check()
     {
-        final long top = loadLink(TOP);
+        final long top = load(TOP);
         if (top == 0)
         {
             return new HeapReport(0, 0, 0, 0, 0, 0);

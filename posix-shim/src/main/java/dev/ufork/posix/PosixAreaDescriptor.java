@@ -13,8 +13,8 @@ import dev.ufork.memory.Geometry;
  *            + 0x0818  brk              8 B   offset of the current break
  *            + 0x0820  mmap floor       8 B   offset of the lowest mapped byte; the area size when nothing is mapped
  *            + 0x0828 .. 0x083F   reserved
- *            + 0x0840 .. 0x0FFF   malloc state: top chunk and first segment (capabilities), end of malloc's heap,
- *                                 fresh mark, statistics, the bin bitmaps
+ *            + 0x0840 .. 0x0FFF   malloc state: first segment (a capability); top chunk, end of malloc's heap and
+ *                                 fresh mark (offsets); the bin bitmaps
  *            + 0x1000 .. 0x17FF   reserved for libc
  *            + 0x1800 .. 0x1FFF   scratch: out-parameters a Java caller may point libc at
  *            + 0x2000 .. 0x40FF   malloc bins: 528 free-list heads, one capability each

@@ -224,6 +224,34 @@ class MallocTest
     }
 
     @Test
+    void shouldGiveBackALargeFreedTopAndStillZeroCalloc()
+    {
+        run(posix ->
+        {
+            final CapabilityMemory memory = posix.memory();
+            final Capability big = posix.malloc(600 << 10);
+            memory.fill(big, 0, big.length(), (byte)0x77);
+            memory.storeCapability(big, big.length() - 32, big);
+            posix.free(big);
+            // Freed into the top chunk: all but 128 KiB of it went back to the OS.
+            assertFalse(system.kernel().space().isResident(big.address() + (300 << 10)), "a trimmed page is resident");
+            assertTrue(system.kernel().space().isResident(big.address() + (64 << 10)), "the kept part was discarded");
+            // Blocks past the kept part are fresh memory again, and calloc over the old end must still be zero.
+            final Capability below = posix.malloc(150 << 10);
+            assertTrue(below.base() <= big.base() && below.top() > big.base() + (128 << 10), below.toString());
+            final Capability zeroed = posix.calloc(1, 460 << 10);
+            assertTrue(zeroed.top() > big.top(), zeroed + " does not cover the end of " + big);
+            for (long at = 0; at < zeroed.length(); at += 8)
+            {
+                assertEquals(0, memory.loadLong(zeroed, at), "byte " + at);
+            }
+            assertFalse(memory.loadCapability(zeroed, big.top() - 32 - zeroed.base()).isTagged());
+            posix.heap().check();
+            return 0;
+        });
+    }
+
+    @Test
     void shouldReallocInPlaceOrByMovingAndKeepTheContents()
     {
         run(posix ->
