@@ -94,11 +94,39 @@ final class AddressMap
                 + Long.toHexString(base + heapBase) + ", 0x" + Long.toHexString(base + breakLimit()) + "]");
         }
         final long old = brk();
-        if (target < old)
+        if (target >= old)
         {
+            memory.storeLong(area, PosixAreaDescriptor.BRK, target);
+            return;
+        }
+        final long mask = blockSignals();
+        try
+        {
+            memory.storeLong(area, PosixAreaDescriptor.BRK, target);
             release(target, old);
         }
-        memory.storeLong(area, PosixAreaDescriptor.BRK, target);
+        finally
+        {
+            restoreSignals(mask);
+        }
+    }
+
+    /**
+     * Blocks every signal (but SIGKILL) around a step that enters the kernel ({@link ProcessContext#discard}
+     * delivers signals), so that no handler runs in the middle of a memory call and finds half-done state; what
+     * arrived meanwhile is delivered by {@link #restoreSignals} at the end.
+     *
+     * @return the mask to restore.
+     */
+    long blockSignals()
+    {
+        return ctx.sigprocmask(ProcessContext.SIG_BLOCK, -1L);
+    }
+
+    /** @param mask what {@link #blockSignals} returned. */
+    void restoreSignals(final long mask)
+    {
+        ctx.sigprocmask(ProcessContext.SIG_SETMASK, mask);
     }
 
     /** Zeroes [from, to) of the heap: the part of a page below {@code from}'s page end by a fill, the rest by discard. */
@@ -179,10 +207,20 @@ final class AddressMap
         final long pages = Geometry.alignUp(length, PAGE);
         final long start;
         final long mapped;
+        boolean replace = false;
         if ((flags & (Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE)) != 0)
         {
             mapped = pages;
-            start = fixed(addr.address(), pages, (flags & Mman.MAP_FIXED) == 0);
+            start = fixed(addr.address(), pages);
+            if (lowestMapped(start >>> Geometry.PAGE_SHIFT, (start + mapped) >>> Geometry.PAGE_SHIFT) >= 0)
+            {
+                if ((flags & Mman.MAP_FIXED) == 0)
+                {
+                    throw new ErrnoException(Errno.EEXIST, "MAP_FIXED_NOREPLACE range [0x"
+                        + Long.toHexString(base + start) + ", +" + mapped + ") overlaps a mapping");
+                }
+                replace = true;
+            }
         }
         else
         {
@@ -191,10 +229,26 @@ final class AddressMap
             final long alignment = Math.max(PAGE, -Capability.representableAlignmentMask(mapped));
             start = place(addr.address(), mapped, alignment);
         }
-        setMapped(start >>> Geometry.PAGE_SHIFT, (start + mapped) >>> Geometry.PAGE_SHIFT, true);
-        if (start < floor())
+        final long mask = replace ? blockSignals() : 0;
+        try
         {
-            memory.storeLong(area, PosixAreaDescriptor.MMAP_FLOOR, start);
+            if (replace)
+            {
+                // What was mapped there is replaced by zeroes.
+                ctx.discard(area.add(start), mapped);
+            }
+            setMapped(start >>> Geometry.PAGE_SHIFT, (start + mapped) >>> Geometry.PAGE_SHIFT, true);
+            if (start < floor())
+            {
+                memory.storeLong(area, PosixAreaDescriptor.MMAP_FLOOR, start);
+            }
+        }
+        finally
+        {
+            if (replace)
+            {
+                restoreSignals(mask);
+            }
         }
         return area.withAddress(base + start).setBoundsExact(mapped).andPermissions(permissions(prot));
     }
@@ -213,8 +267,8 @@ final class AddressMap
         return perms;
     }
 
-    /** A MAP_FIXED placement: exactly there, replacing (discarding) what is mapped unless {@code noReplace}. */
-    private long fixed(final long address, final long length, final boolean noReplace)
+    /** Checks a MAP_FIXED placement. @return its offset. */
+    private long fixed(final long address, final long length)
     {
         if ((address & (PAGE - 1)) != 0)
         {
@@ -232,17 +286,6 @@ final class AddressMap
         {
             throw new ErrnoException(Errno.EINVAL, "MAP_FIXED range [0x" + Long.toHexString(address) + ", +"
                 + length + ") cannot be bounded exactly by a capability");
-        }
-        final long firstPage = start >>> Geometry.PAGE_SHIFT;
-        final long endPage = (start + length) >>> Geometry.PAGE_SHIFT;
-        if (lowestMapped(firstPage, endPage) >= 0)
-        {
-            if (noReplace)
-            {
-                throw new ErrnoException(Errno.EEXIST, "MAP_FIXED_NOREPLACE range [0x" + Long.toHexString(address)
-                    + ", +" + length + ") overlaps a mapping");
-            }
-            ctx.discard(area.add(start), length);
         }
         return start;
     }
@@ -298,24 +341,35 @@ final class AddressMap
         }
         final long endPage = Math.min(Geometry.alignUp(start + length, PAGE), ceiling) >>> Geometry.PAGE_SHIFT;
         long page = lowestMapped(start >>> Geometry.PAGE_SHIFT, endPage);
-        while (page >= 0)
+        if (page < 0)
         {
-            long end = page + 1;
-            while (end < endPage && isMapped(end))
-            {
-                end++;
-            }
-            // Discard before unmapping: a signal handler that runs on the way into the kernel must not be handed
-            // these pages by an mmap of its own while they still hold data.
-            ctx.discard(area.add(page << Geometry.PAGE_SHIFT), (end - page) << Geometry.PAGE_SHIFT);
-            setMapped(page, end, false);
-            page = lowestMapped(end, endPage);
+            return;
         }
-        final long floor = floor();
-        if (floor >= start && floor < start + length)
+        final long mask = blockSignals();
+        try
         {
-            final long lowest = lowestMapped(floor >>> Geometry.PAGE_SHIFT, ceiling >>> Geometry.PAGE_SHIFT);
-            memory.storeLong(area, PosixAreaDescriptor.MMAP_FLOOR, lowest < 0 ? size : lowest << Geometry.PAGE_SHIFT);
+            while (page >= 0)
+            {
+                long end = page + 1;
+                while (end < endPage && isMapped(end))
+                {
+                    end++;
+                }
+                ctx.discard(area.add(page << Geometry.PAGE_SHIFT), (end - page) << Geometry.PAGE_SHIFT);
+                setMapped(page, end, false);
+                page = lowestMapped(end, endPage);
+            }
+            final long floor = floor();
+            if (floor >= start && floor < start + length)
+            {
+                final long lowest = lowestMapped(floor >>> Geometry.PAGE_SHIFT, ceiling >>> Geometry.PAGE_SHIFT);
+                memory.storeLong(area, PosixAreaDescriptor.MMAP_FLOOR,
+                    lowest < 0 ? size : lowest << Geometry.PAGE_SHIFT);
+            }
+        }
+        finally
+        {
+            restoreSignals(mask);
         }
     }
 

@@ -28,7 +28,8 @@ import dev.ufork.memory.Geometry;
  * above, each power of two is split into 16 lists, so lists are 16 bytes apart up to 512 bytes and 1/16 of the
  * size apart beyond. A request is rounded up to the next list boundary, so the first chunk of any non-empty list
  * found there fits; a bitmap per level finds that list with two count-trailing-zeros. {@code malloc} and
- * {@code free} are therefore O(1): no list is ever scanned. A chunk is split when the rest would make a chunk, and
+ * {@code free} are therefore O(1): no list is ever scanned. Relinking copies link capabilities from memory to memory,
+ * so the only Java objects a call makes are the capability it returns and, when a chunk goes into a list, its link. A chunk is split when the rest would make a chunk, and
  * a freed chunk merges at once with free neighbours (found by its boundary tags), so no two free chunks are ever
  * adjacent. The list heads are capabilities at {@link PosixAreaDescriptor#MALLOC_BINS}.
  * <p>
@@ -554,6 +555,7 @@ final class Malloc
         // The freed mark survives in the old header when the chunk merges, so a second free is recognized.
         store(chunk + 8, (header & (SIZE_MASK | PREV_INUSE)) | FREED);
         release(chunk, size);
+        trimTop();
     }
 
     /**
@@ -575,7 +577,6 @@ final class Malloc
         if (next == load(TOP))
         {
             store(TOP, start);
-            trimTop(start);
             return;
         }
         final long nextHeader = load(next + 8);
@@ -592,9 +593,13 @@ final class Malloc
         store(next + 8, load(next + 8) & ~PREV_INUSE);
     }
 
-    /** Gives back all but {@link #TRIM_KEEP} of the used memory in a large top chunk; it is fresh again. */
-    private void trimTop(final long top)
+    /**
+     * Gives back all but {@link #TRIM_KEEP} of the used memory in a large top chunk; it is fresh again. Only at the
+     * end of a call: signals that arrive meanwhile are delivered when it is done.
+     */
+    private void trimTop()
     {
+        final long top = load(TOP);
         final long freshMark = load(FRESH);
         if (freshMark - top < TRIM_THRESHOLD)
         {
@@ -608,8 +613,16 @@ final class Malloc
             {
                 memory.fill(area, to, freshMark - to, (byte)0);
             }
-            store(FRESH, from);
-            ctx.discard(area.add(from), to - from);
+            final long mask = addressMap.blockSignals();
+            try
+            {
+                store(FRESH, from);
+                ctx.discard(area.add(from), to - from);
+            }
+            finally
+            {
+                addressMap.restoreSignals(mask);
+            }
         }
     }
 

@@ -1115,7 +1115,9 @@ public final class Posix
      * {@code brk}: sets the end of the heap (the break). The heap lives in this µprocess's area, which is a fixed
      * reservation: the break can move anywhere from {@link PosixAreaDescriptor#HEAP_START} up to the lowest
      * mapping (or the mmap ceiling), and memory is committed only when touched. Memory the break gives up is
-     * zeroed and given back to the OS (whole pages), so memory it takes later is zero, as on Linux.
+     * zeroed and given back to the OS (whole pages), so memory it takes later is zero, as on Linux. Moving it
+     * below memory that {@code malloc} uses destroys those blocks, as in C; {@code malloc} then fails to grow
+     * (ENOMEM) rather than overlap them.
      *
      * @param addr the new break (only its address is used; it need not be tagged).
      * @return 0, or −1 with errno ENOMEM (below the heap's start, or into the mappings or past the reservation).
@@ -1228,7 +1230,8 @@ public final class Posix
      * allocation (its length is {@link Capability#representableLength}{@code (size)}, equal to {@code size} below
      * 4 KiB) and carries LOAD, STORE and the capability permissions, so the block may hold pointers; the
      * allocator's own data is out of its reach. {@code malloc(0)} returns a unique block of length 0. The heap
-     * grows within the area's reservation (see {@link #brk}); small requests are O(1).
+     * grows within the area's reservation (see {@link #brk}); requests are O(1) (two-level segregated fit, see
+     * {@code Malloc}). As in C, the malloc family is not async-signal-safe: a signal handler must not call it.
      *
      * @param size bytes (as C's {@code size_t}: a negative value is a huge one).
      * @return the block, or NULL ({@link Capability#NULL}) with errno ENOMEM.

@@ -252,6 +252,46 @@ class MallocTest
     }
 
     @Test
+    void shouldStartANewSegmentWhenTheProgramMovesTheBreak()
+    {
+        run(posix ->
+        {
+            final CapabilityMemory memory = posix.memory();
+            final Capability first = posix.malloc(1000);
+            memory.storeLong(first, 0, 1);
+            // The program takes memory past malloc's heap for itself, as C code mixing sbrk and malloc may.
+            final Capability own = posix.sbrk(10_000);
+            assertTrue(own.isTagged());
+            memory.fill(own, 0, own.length(), (byte)0x33);
+            // A request the top chunk cannot hold: malloc must not grow into the program's memory.
+            final Capability big = posix.malloc(200 << 10);
+            assertTrue(big.isTagged(), "malloc failed: errno " + posix.errno());
+            assertTrue(big.base() >= own.top(), big + " overlaps the program's " + own);
+            final Malloc.HeapReport report = posix.heap().check();
+            assertEquals(2, report.segments());
+            assertEquals(2, report.chunksInUse());
+            assertTrue(report.freeChunks() >= 1, "the old top becomes a free chunk");
+            // The old segment's free memory is still used, and freeing merges up to the fence only.
+            final Capability small = posix.malloc(500);
+            assertTrue(small.top() <= own.base(), small + " should come from the first segment");
+            posix.free(first);
+            posix.free(small);
+            posix.free(big);
+            assertEquals(0, posix.heap().check().chunksInUse());
+            for (long at = 0; at < own.length(); at += 8)
+            {
+                assertEquals(0x3333_3333_3333_3333L, memory.loadLong(own, at), "byte " + at);
+            }
+            // A break moved below malloc's heap makes growing fail rather than overlap.
+            assertEquals(0, posix.brk(own));
+            assertFalse(posix.malloc(400 << 10).isTagged());
+            assertEquals(Errno.ENOMEM.code(), posix.errno());
+            assertTrue(posix.malloc(100).isTagged(), "what malloc has is still handed out");
+            return 0;
+        });
+    }
+
+    @Test
     void shouldReallocInPlaceOrByMovingAndKeepTheContents()
     {
         run(posix ->

@@ -350,6 +350,35 @@ class MemoryMapTest
         });
     }
 
+    @Test
+    void shouldLeaveTheSignalMaskAsItWas()
+    {
+        run(posix ->
+        {
+            final int sigusr1 = 10;
+            final int[] handled = new int[1];
+            posix.signal(sigusr1, (p, signal) -> handled[0]++);
+            final long mask = 1L << sigusr1;
+            posix.sigprocmask(Posix.SIG_BLOCK, mask);
+            posix.raise(sigusr1);
+            // Unmapping, replacing a mapping, shrinking the break and trimming malloc's top enter the kernel with
+            // every signal blocked, then restore the caller's mask: the blocked signal stays pending.
+            final Capability m = posix.mmap(Capability.NULL, 4 * PAGE, RW, ANON, -1, 0);
+            assertEquals(0, posix.munmap(m, PAGE));
+            assertTrue(posix.mmap(m, PAGE, RW, ANON | MAP_FIXED, -1, 0).isTagged());
+            assertTrue(posix.mmap(m, PAGE, RW, ANON | MAP_FIXED, -1, 0).isTagged());
+            posix.sbrk(3 * PAGE);
+            posix.sbrk(-3 * PAGE);
+            posix.free(posix.malloc(700 << 10));
+            assertEquals(mask, posix.sigprocmask(Posix.SIG_BLOCK, 0));
+            assertEquals(mask, posix.sigpending());
+            assertEquals(0, handled[0]);
+            posix.sigprocmask(Posix.SIG_UNBLOCK, mask);
+            assertEquals(1, handled[0]);
+            return 0;
+        });
+    }
+
     @ParameterizedTest
     @EnumSource(CopyMode.class)
     void shouldGiveTheChildItsOwnMappings(final CopyMode mode)
