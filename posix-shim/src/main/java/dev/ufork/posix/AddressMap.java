@@ -129,7 +129,7 @@ final class AddressMap
         ctx.sigprocmask(ProcessContext.SIG_SETMASK, mask);
     }
 
-    /** Zeroes [from, to) of the heap: the part of a page below {@code from}'s page end by a fill, the rest by discard. */
+    /** Zeroes [from, to) of the heap: up to {@code from}'s page end by a fill, whole pages by a discard. */
     private void release(final long from, final long to)
     {
         final long firstPage = Geometry.alignUp(from, PAGE);

@@ -28,10 +28,11 @@ import dev.ufork.memory.Geometry;
  * above, each power of two is split into 16 lists, so lists are 16 bytes apart up to 512 bytes and 1/16 of the
  * size apart beyond. A request is rounded up to the next list boundary, so the first chunk of any non-empty list
  * found there fits; a bitmap per level finds that list with two count-trailing-zeros. {@code malloc} and
- * {@code free} are therefore O(1): no list is ever scanned. Relinking copies link capabilities from memory to memory,
- * so the only Java objects a call makes are the capability it returns and, when a chunk goes into a list, its link. A chunk is split when the rest would make a chunk, and
+ * {@code free} are therefore O(1): no list is ever scanned. A chunk is split when the rest would make a chunk, and
  * a freed chunk merges at once with free neighbours (found by its boundary tags), so no two free chunks are ever
- * adjacent. The list heads are capabilities at {@link PosixAreaDescriptor#MALLOC_BINS}.
+ * adjacent. The list heads are capabilities at {@link PosixAreaDescriptor#MALLOC_BINS}. Relinking copies link
+ * capabilities from memory to memory, so the only Java objects a call makes are the capability it returns and,
+ * when a chunk goes into a list, one link.
  * <p>
  * <b>The top chunk</b> is the memory between the last chunk and the end of malloc's heap; it grows with the break,
  * 128 KiB at a time when there is room. Its last 32 bytes are kept for a fence: if the break has moved since
@@ -88,7 +89,8 @@ final class Malloc
 
     static
     {
-        if (SECOND_LEVEL_MAPS + 4L * FIRST_LEVELS > PosixAreaDescriptor.MALLOC_STATE + PosixAreaDescriptor.MALLOC_STATE_SIZE
+        if (SECOND_LEVEL_MAPS + 4L * FIRST_LEVELS
+            > PosixAreaDescriptor.MALLOC_STATE + PosixAreaDescriptor.MALLOC_STATE_SIZE
             || 16L * BINS > PosixAreaDescriptor.MALLOC_BINS_SIZE)
         {
             throw new ExceptionInInitializerError("malloc state does not fit its place in the area");
@@ -527,8 +529,8 @@ final class Malloc
         final long header = load(chunk + 8);
         if ((header & INUSE) == 0)
         {
-            throw new InvalidHeapPointer(call + ((header & FREED) != 0 ? ": double free detected " : ": invalid pointer ")
-                + p);
+            throw new InvalidHeapPointer(call + ((header & FREED) != 0 ? ": double free detected "
+                : ": invalid pointer ") + p);
         }
         final long size = header & SIZE_MASK;
         if ((header & FENCE) != 0 || size < MIN_CHUNK || size > end - chunk - HEADER)

@@ -3,7 +3,6 @@ package dev.ufork.posix;
 import dev.ufork.capability.Capability;
 import dev.ufork.capability.CapabilityFault;
 import dev.ufork.capability.CapabilityMemory;
-import dev.ufork.capability.Permission;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
 import dev.ufork.kernel.ErrnoException;
@@ -1391,7 +1390,8 @@ public final class Posix
         {
             enter(system.memoryService);
             checkUser(memptr, 16, true);
-            if ((memptr.address() & 15) != 0 || !memptr.hasPermissions(Permission.STORE_CAP.mask()))
+            if ((memptr.address() & 15) != 0
+                || !memptr.hasPermissions(dev.ufork.capability.Permission.STORE_CAP.mask()))
             {
                 throw new ErrnoException(Errno.EFAULT, "cannot store a capability through " + memptr);
             }

@@ -342,8 +342,8 @@ class MallocModelTest
                     // The table's capability, like every pointer, is where the child's memory says.
                     final Capability childTable = c.area().withAddress(c.area().base() + table.address() - parentBase)
                         .setBoundsExact(table.length());
-                    final Runner runner = new Runner(c, childTable, childModel, new SplittableRandom(seed ^ 0x5DEECE66DL),
-                        1L << 40);
+                    final Runner runner = new Runner(c, childTable, childModel,
+                        new SplittableRandom(seed ^ 0x5DEECE66DL), 1L << 40);
                     runner.checkAll();
                     runner.run(OPERATIONS / 2);
                     runner.freeAll();
