@@ -543,6 +543,12 @@ public final class Kernel implements AutoCloseable
         space.free(zombie.area);
     }
 
+    /** Discards pages of a µprocess's area, on its own thread; see {@link ProcessContext#discard}. */
+    void discard(final MicroProcess process, final int firstPage, final int pages)
+    {
+        sharing.discard(process, firstPage, pages);
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // kill and signals
 

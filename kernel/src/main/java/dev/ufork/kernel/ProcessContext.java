@@ -3,6 +3,7 @@ package dev.ufork.kernel;
 import dev.ufork.capability.Capability;
 import dev.ufork.capability.CapabilityFault;
 import dev.ufork.capability.CapabilityMemory;
+import dev.ufork.memory.Geometry;
 
 import java.util.concurrent.locks.LockSupport;
 
@@ -402,6 +403,50 @@ public final class ProcessContext
         {
             throw efault(fault);
         }
+    }
+
+    /**
+     * Gives whole pages of this µprocess's area back to the OS ({@code madvise(MADV_DONTNEED)}): afterwards they
+     * read as zero and hold no tags, as fresh memory does, and cost nothing until touched again. This is how a
+     * personality unmaps memory or shrinks a heap. Only this µprocess's view changes: a child that still shares a
+     * page copy-on-write (COA, COPA) gets its own copy of the old contents first, and a page this µprocess still
+     * shares with its parent simply stops being shared, without a copy and without touching the parent's.
+     *
+     * @param pages  authority over the pages: must allow a data store over {@code [address, address + length)}.
+     * @param length bytes, a multiple of the page size; 0 does nothing.
+     * @throws ErrnoException EINVAL if the address or length is not page-aligned or the length is negative; EFAULT
+     *                        if {@code pages} does not allow the store or the range is not inside this µprocess's
+     *                        area (at every isolation level); nothing is discarded then.
+     */
+    public void discard(final Capability pages, final long length)
+    {
+        checkSignals();
+        if (length < 0 || (length & (Geometry.PAGE_SIZE - 1)) != 0
+            || (pages.address() & (Geometry.PAGE_SIZE - 1)) != 0)
+        {
+            throw new ErrnoException(Errno.EINVAL, "discard of [0x" + Long.toHexString(pages.address()) + ", +"
+                + length + ") is not page-aligned");
+        }
+        final long address;
+        try
+        {
+            address = CapabilityMemory.checkStorable(pages, 0, length);
+        }
+        catch (final CapabilityFault fault)
+        {
+            throw efault(fault);
+        }
+        if (length == 0)
+        {
+            return;
+        }
+        final long offset = address - process.base;
+        if (offset < 0 || offset > process.area.size() - length)
+        {
+            throw new ErrnoException(Errno.EFAULT, "discard of [0x" + Long.toHexString(address) + ", +" + length
+                + ") outside µprocess " + process.pid + "'s area");
+        }
+        kernel.discard(process, (int)(offset >>> Geometry.PAGE_SHIFT), (int)(length >>> Geometry.PAGE_SHIFT));
     }
 
     private static ErrnoException efault(final CapabilityFault fault)

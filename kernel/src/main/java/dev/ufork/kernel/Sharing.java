@@ -5,6 +5,7 @@ import dev.ufork.kernel.relocation.Relocator;
 import dev.ufork.memory.Geometry;
 import dev.ufork.memory.PageLocks;
 import dev.ufork.memory.TaggedMemory;
+import dev.ufork.memory.os.NativeMemory;
 
 /**
  * The copy-on-write engine: finds where a shared page's bytes live, copies a page into a µprocess with its
@@ -228,6 +229,101 @@ final class Sharing
             if (child.state == MicroProcess.State.RUNNING || !child.sharers.isEmpty())
             {
                 materializeAll(child, PageCopyCause.SOURCE_EXIT);
+            }
+        }
+    }
+
+    /**
+     * Gives pages of {@code process}'s area back to the OS: afterwards its view of them is zero with no tags, and
+     * they cost no memory until touched again. Every µprocess that still reads one of the pages through
+     * {@code process} (a child forked COA or COPA, or a descendant reading through such a child) gets its own copy
+     * first, so only {@code process}'s view changes; a page {@code process} itself still shares with its source is
+     * never copied: it simply stops being shared.
+     * <p>
+     * Called on {@code process}'s own thread, the only one that writes its area or changes its page epochs.
+     *
+     * @param process   the µprocess.
+     * @param firstPage the first page index in its area.
+     * @param pages     how many pages.
+     */
+    void discard(final MicroProcess process, final int firstPage, final int pages)
+    {
+        for (int page = firstPage; page < firstPage + pages; page++)
+        {
+            detachPage(process, page);
+        }
+        // Nobody reads these physical pages any more (see detachPage), so they can go without a lock.
+        final long address = process.pageAddress(firstPage);
+        final long length = (long)pages << Geometry.PAGE_SHIFT;
+        NativeMemory.release(memory.segment(), address, length);
+        memory.tags().clearRange(address, length);
+    }
+
+    /**
+     * Makes {@code page} of {@code process} private without copying it, after giving every µprocess that reads the
+     * page through {@code process} its own copy: from then on only {@code process} reads its physical page.
+     */
+    private void detachPage(final MicroProcess process, final int page)
+    {
+        while (true)
+        {
+            final PageStates states = process.states;
+            final int state = states == null ? PageStates.PRIVATE : states.get(page);
+            if (state == PageStates.PRIVATE)
+            {
+                // As before a store: the children that may share the page get their copies, under its stripe, so a
+                // copy in progress finishes first and an optimistic reader of the page fails its validation.
+                final int stripe = stripeOf(process, page);
+                locks.lockStripe(stripe);
+                try
+                {
+                    if (process.exclusiveEpoch != null)
+                    {
+                        giveCopies(process, page, process.exclusiveEpoch[page], false, PageCopyCause.PARENT_WRITE);
+                        process.exclusiveEpoch[page] = process.forkEpoch;
+                    }
+                    if (process.accessEpoch != null)
+                    {
+                        process.accessEpoch[page] = process.coaEpoch;
+                    }
+                }
+                finally
+                {
+                    locks.unlockStripe(stripe);
+                }
+                return;
+            }
+            if (state == PageStates.COPYING)
+            {
+                // The source is giving us a copy; it needs nothing we hold.
+                Thread.onSpinWait();
+                continue;
+            }
+            // SHARED: our own physical page was never written, and our view lives in an ancestor's page. The
+            // children that read it through us copy it from there (no stripe of ours is held, so materialize may
+            // take the ancestor's); no new child can appear meanwhile, since only this thread forks.
+            for (final MicroProcess.Sharer sharer : process.sharers)
+            {
+                final MicroProcess child = sharer.child();
+                if (!child.isPagePrivate(page)
+                    && (child.state == MicroProcess.State.RUNNING || !child.sharers.isEmpty()))
+                {
+                    materialize(child, page, null, PageCopyCause.PARENT_WRITE);
+                }
+            }
+            // Claiming the page keeps a source that writes it now from copying into it; it waits for PRIVATE.
+            if (states.transition(page, PageStates.SHARED, PageStates.COPYING))
+            {
+                states.transition(page, PageStates.COPYING, PageStates.PRIVATE);
+                if (process.exclusiveEpoch != null)
+                {
+                    process.exclusiveEpoch[page] = process.forkEpoch;
+                }
+                if (process.accessEpoch != null)
+                {
+                    process.accessEpoch[page] = process.coaEpoch;
+                }
+                return;
             }
         }
     }

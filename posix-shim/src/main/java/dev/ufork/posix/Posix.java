@@ -2722,6 +2722,382 @@ public final class Posix
 
     // ------------------------------------------------------------------------------------------------------------
     // Memory: brk, sbrk, mmap, munmap, malloc, calloc, realloc, free
+    //
+    // The area is a fixed reservation: the heap grows up from HEAP_START with the break, mappings grow down from the
+    // mmap ceiling, memory is committed only when touched, and ENOMEM comes when the two would meet (see AddressMap
+    // and PosixAreaDescriptor). All of it, malloc's state included, is in the area, so a fork copies it.
+
+    private AddressMap addressMap;
+    private Malloc heap;
+
+    /** @return the break and the mappings (state in the area; this object only caches capabilities). */
+    AddressMap addressMap()
+    {
+        if (addressMap == null)
+        {
+            addressMap = new AddressMap(this);
+        }
+        return addressMap;
+    }
+
+    /** @return the allocator (state in the area; this object only caches capabilities). */
+    Malloc heap()
+    {
+        if (heap == null)
+        {
+            heap = new Malloc(this, addressMap());
+        }
+        return heap;
+    }
+
+    /**
+     * {@code brk}: sets the end of the heap (the break). The heap lives in this µprocess's area, which is a fixed
+     * reservation: the break can move anywhere from {@link PosixAreaDescriptor#HEAP_START} up to the lowest
+     * mapping (or the mmap ceiling), and memory is committed only when touched. Memory the break gives up is
+     * zeroed and given back to the OS (whole pages), so memory it takes later is zero, as on Linux. Moving it
+     * below memory that {@code malloc} uses destroys those blocks, as in C; {@code malloc} then fails to grow
+     * (ENOMEM) rather than overlap them.
+     *
+     * @param addr the new break (only its address is used; it need not be tagged).
+     * @return 0, or −1 with errno ENOMEM (below the heap's start, or into the mappings or past the reservation).
+     */
+    public int brk(final Capability addr)
+    {
+        try
+        {
+            enter(system.memoryService);
+            addressMap().setBreak(addr == null ? 0 : addr.address());
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code sbrk}: moves the break by {@code increment} bytes, within the area's reservation as {@link #brk} does.
+     * Differs from C in what it returns: a capability to the old break bounded to the {@code increment} new bytes,
+     * so the memory can be used through it (bounds round outward for increments of megabytes, staying in the
+     * area); for an increment of 0 or less, a capability to the old break with no length.
+     *
+     * @param increment bytes to add (negative to give back).
+     * @return the old break, or NULL ({@link Capability#NULL}; C returns {@code (void *) -1}) with errno ENOMEM.
+     */
+    public Capability sbrk(final long increment)
+    {
+        try
+        {
+            enter(system.memoryService);
+            return addressMap().sbrk(increment);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return Capability.NULL;
+        }
+    }
+
+    /**
+     * {@code mmap} of private anonymous memory ({@code MAP_PRIVATE | MAP_ANONYMOUS}), zero-filled, served from this
+     * µprocess's own area: mappings are placed from the top of the area down (below a page map that records them),
+     * never overlapping the heap; the area is a fixed reservation, pages are committed when first touched, and
+     * ENOMEM comes when the mappings would meet the break. A fork gives the child its own copy.
+     * <p>
+     * The result is a capability bounded exactly to the mapping: a length of megabytes may be rounded up (and the
+     * start aligned) so that the bounds are exact, and the mapping then covers the rounded length. Its permissions
+     * follow {@code prot}: LOAD and LOAD_CAP for PROT_READ, STORE, STORE_CAP and STORE_LOCAL_CAP for PROT_WRITE,
+     * none for PROT_NONE; pages themselves are not protected (there is no {@code mprotect}), the capability is the
+     * protection. Differs from Linux: file mappings and MAP_SHARED are not supported (EOPNOTSUPP), unknown flags are
+     * refused (EINVAL) rather than ignored, MAP_NORESERVE, MAP_POPULATE and MAP_STACK are accepted and ignored,
+     * PROT_EXEC grants nothing, and MAP_FIXED may only place a mapping between the break and the mmap ceiling.
+     *
+     * @param addr   a hint (used if that range is free), the exact place with MAP_FIXED or MAP_FIXED_NOREPLACE
+     *               (page-aligned), or NULL; only its address is used.
+     * @param length bytes, rounded up to whole pages.
+     * @param prot   {@link Mman#PROT_NONE} or PROT_READ, PROT_WRITE, PROT_EXEC.
+     * @param flags  {@link Mman#MAP_PRIVATE} | {@link Mman#MAP_ANONYMOUS}, optionally MAP_FIXED,
+     *               MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_POPULATE, MAP_STACK.
+     * @param fd     ignored for anonymous memory (pass −1).
+     * @param offset a multiple of the page size (0 for anonymous memory).
+     * @return the mapping, or {@link Mman#MAP_FAILED} with errno: EINVAL (length 0, offset or MAP_FIXED address
+     *         unaligned, neither MAP_PRIVATE nor MAP_SHARED, unknown prot or flags, MAP_FIXED bounds that cannot be
+     *         exact), ENOMEM (no room), EEXIST (MAP_FIXED_NOREPLACE over a mapping), EBADF (a file mapping with a bad
+     *         descriptor), EOPNOTSUPP (a file mapping, MAP_SHARED).
+     */
+    public Capability mmap(final Capability addr, final long length, final int prot, final int flags, final int fd,
+        final long offset)
+    {
+        try
+        {
+            enter(system.memoryService);
+            return addressMap().mmap(addr == null ? Capability.NULL : addr, length, prot, flags, fd, offset);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return Mman.MAP_FAILED;
+        }
+    }
+
+    /**
+     * {@code munmap}: unmaps the mapped pages of {@code [addr, addr + length)} (rounded up to whole pages); they
+     * are given back to the OS at once, and a later mapping of the same range is zero again. Pages of the range
+     * that are not mapped are left alone, as on Linux; differs from Linux in that the heap and libc's own pages
+     * are never unmapped (they are not mappings). A child's unmapping does not touch its parent's copy.
+     *
+     * @param addr   page-aligned start (only its address is used).
+     * @param length bytes, positive.
+     * @return 0, or −1 with errno EINVAL (unaligned address, length not positive, range outside the area).
+     */
+    public int munmap(final Capability addr, final long length)
+    {
+        try
+        {
+            enter(system.memoryService);
+            addressMap().munmap(addr == null ? 0 : addr.address(), length);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
+     * {@code malloc}: {@code size} bytes from the heap, not cleared. The capability is bounded exactly to the
+     * allocation (its length is {@link Capability#representableLength}{@code (size)}, equal to {@code size} below
+     * 4 KiB) and carries LOAD, STORE and the capability permissions, so the block may hold pointers; the
+     * allocator's own data is out of its reach. {@code malloc(0)} returns a unique block of length 0. The heap
+     * grows within the area's reservation (see {@link #brk}); requests are O(1) (two-level segregated fit, see
+     * {@code Malloc}). As in C, the malloc family is not async-signal-safe: a signal handler must not call it.
+     *
+     * @param size bytes (as C's {@code size_t}: a negative value is a huge one).
+     * @return the block, or NULL ({@link Capability#NULL}) with errno ENOMEM.
+     */
+    public Capability malloc(final long size)
+    {
+        try
+        {
+            enter(system.memoryService);
+            return heap().malloc(size);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return Capability.NULL;
+        }
+    }
+
+    /**
+     * {@code calloc}: {@code nmemb * size} bytes, zeroed (no tags either).
+     *
+     * @param nmemb elements.
+     * @param size  bytes each.
+     * @return the block, or NULL with errno ENOMEM (also when the product overflows).
+     */
+    public Capability calloc(final long nmemb, final long size)
+    {
+        try
+        {
+            enter(system.memoryService);
+            return heap().calloc(nmemb, size);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return Capability.NULL;
+        }
+    }
+
+    /**
+     * {@code realloc}: resizes a block, in place when its neighbours allow, else by moving it (capabilities in it
+     * keep their tags). NULL is {@code malloc(size)}; size 0 frees the block and returns NULL, as glibc does. The
+     * old capability is invalid afterwards (its bounds no longer match the block).
+     *
+     * @param ptr  a block from {@code malloc} and friends, or NULL.
+     * @param size the new size.
+     * @return the block, or NULL with errno ENOMEM (the old block is then untouched). An invalid {@code ptr} aborts
+     *         the µprocess as {@link #free} does.
+     */
+    public Capability realloc(final Capability ptr, final long size)
+    {
+        try
+        {
+            enter(system.memoryService);
+            return heap().realloc(ptr, size);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return Capability.NULL;
+        }
+        catch (final InvalidHeapPointer e)
+        {
+            throw heapAbort(e);
+        }
+    }
+
+    /**
+     * {@code free}: returns a block to the heap for reuse; NULL does nothing. Like glibc, it aborts the µprocess
+     * (message on standard error, then {@link #abort}: SIGABRT) when {@code ptr} is not exactly what
+     * {@code malloc} returned for a block in use: a second free of a block, a pointer into a block, bounds that
+     * differ from the allocation's, an untagged or sealed capability, a block of another µprocess. Use
+     * {@link #freeChecked} to get EINVAL instead. As in C, a pointer to a block freed and then handed out again
+     * at the same place with the same length cannot be told from the new block's.
+     *
+     * @param ptr a block, or NULL.
+     */
+    public void free(final Capability ptr)
+    {
+        try
+        {
+            enter(system.memoryService);
+            heap().free(ptr);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+        }
+        catch (final InvalidHeapPointer e)
+        {
+            throw heapAbort(e);
+        }
+    }
+
+    /**
+     * {@link #free} that fails instead of aborting, for tests and tools (no C counterpart).
+     *
+     * @param ptr a block, or NULL.
+     * @return 0, or −1 with errno EINVAL if {@code ptr} is not a block in use; nothing is freed then.
+     */
+    public int freeChecked(final Capability ptr)
+    {
+        try
+        {
+            enter(system.memoryService);
+            heap().free(ptr);
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+        catch (final InvalidHeapPointer e)
+        {
+            setErrno(Errno.EINVAL.code());
+            return -1;
+        }
+    }
+
+    /**
+     * {@code malloc_usable_size}: the bytes a block's capability allows, which is what its allocation asked for
+     * (rounded by {@link Capability#representableLength}); unlike glibc, never more, since the bounds are exact.
+     *
+     * @param ptr a block, or NULL.
+     * @return its length; 0 for NULL. An invalid {@code ptr} aborts the µprocess as {@link #free} does.
+     */
+    public long malloc_usable_size(final Capability ptr)
+    {
+        try
+        {
+            enter(system.memoryService);
+            return heap().usableSize(ptr);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return 0;
+        }
+        catch (final InvalidHeapPointer e)
+        {
+            throw heapAbort(e);
+        }
+    }
+
+    /**
+     * {@code posix_memalign}: an aligned block, stored at {@code *memptr}. Returns the error number instead of
+     * setting errno, as POSIX says.
+     *
+     * @param memptr    where to store the block's capability: needs STORE and STORE_CAP over 16 aligned bytes.
+     * @param alignment a power of two and a multiple of 16 (the size of a pointer, a capability).
+     * @param size      bytes.
+     * @return 0, or EINVAL (bad alignment), ENOMEM, or EFAULT (bad {@code memptr}; checked before allocating).
+     */
+    public int posix_memalign(final Capability memptr, final long alignment, final long size)
+    {
+        try
+        {
+            enter(system.memoryService);
+            checkUser(memptr, 16, true);
+            if ((memptr.address() & 15) != 0
+                || !memptr.hasPermissions(dev.ufork.capability.Permission.STORE_CAP.mask()))
+            {
+                throw new ErrnoException(Errno.EFAULT, "cannot store a capability through " + memptr);
+            }
+            if (alignment < 16 || Long.bitCount(alignment) != 1)
+            {
+                throw new ErrnoException(Errno.EINVAL, "alignment " + alignment);
+            }
+            memory.storeCapability(memptr, 0, heap().memalign(alignment, size));
+            return 0;
+        }
+        catch (final ErrnoException e)
+        {
+            return e.errno().code();
+        }
+    }
+
+    /**
+     * {@code aligned_alloc} (C11): {@code size} bytes at a multiple of {@code alignment}.
+     *
+     * @param alignment a power of two.
+     * @param size      bytes.
+     * @return the block, or NULL with errno EINVAL (not a power of two) or ENOMEM.
+     */
+    public Capability aligned_alloc(final long alignment, final long size)
+    {
+        try
+        {
+            enter(system.memoryService);
+            if (alignment <= 0 || Long.bitCount(alignment) != 1)
+            {
+                throw new ErrnoException(Errno.EINVAL, "alignment " + alignment);
+            }
+            return heap().memalign(alignment, size);
+        }
+        catch (final ErrnoException e)
+        {
+            setErrno(e.errno().code());
+            return Capability.NULL;
+        }
+    }
+
+    /**
+     * {@code abort}: ends the µprocess with SIGABRT, as C's does: SIGABRT is unblocked and raised; if a handler
+     * catches it and returns, the default action is restored and it is raised again. No {@code atexit} handler
+     * runs. Does not return.
+     */
+    public void abort()
+    {
+        final int sigabrt = Signal.SIGABRT.number();
+        sigprocmask(SIG_UNBLOCK, 1L << sigabrt);
+        raise(sigabrt);
+        signal(sigabrt, SIG_DFL);
+        raise(sigabrt);
+        // Only a µprocess that wrecked its own kernel-entry table gets here: the kernel ends a µprocess whose
+        // program throws with SIGABRT as well.
+        throw new IllegalStateException("abort: SIGABRT did not end µprocess " + getpid());
+    }
+
+    /** What glibc does when the heap is misused: the message on standard error, then abort. */
+    private IllegalStateException heapAbort(final InvalidHeapPointer e)
+    {
+        final byte[] message = (e.getMessage() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        write(2, message, 0, message.length);
+        abort();
+        return new IllegalStateException("unreachable", e);
+    }
 
     // ------------------------------------------------------------------------------------------------------------
     // Internals shared by the parts of libc
