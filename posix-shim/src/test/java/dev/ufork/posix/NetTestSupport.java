@@ -39,7 +39,7 @@ final class NetTestSupport
      */
     static Capability heap(final Posix posix, final long offset, final long size)
     {
-        return posix.area().add(PosixAreaDescriptor.HEAP_START + offset).setBoundsExact(size);
+        return PosixTestSupport.heapBuffer(posix, offset, size);
     }
 
     /** Writes a {@code struct sockaddr_in} at {@code at} as a C program would, field by field. */

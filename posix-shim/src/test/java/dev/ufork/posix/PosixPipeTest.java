@@ -193,12 +193,12 @@ class PosixPipeTest extends PosixTestBase
             random.nextBytes(data);
             final int[] pipe = new int[2];
             posix.pipe(pipe);
-            final Capability heap = posix.area().add(PosixAreaDescriptor.HEAP_START).setBoundsExact(data.length);
+            final Capability heap = PosixTestSupport.heapBuffer(posix, 0, data.length);
             posix.memory().storeBytes(heap, 0, data, 0, data.length);
             final int child = posix.fork(c ->
             {
                 // The child's copy of the buffer is at its own address; it writes it all through the pipe.
-                final Capability mine = c.area().add(PosixAreaDescriptor.HEAP_START).setBoundsExact(data.length);
+                final Capability mine = PosixTestSupport.heapBuffer(c, 0, data.length);
                 return c.write(pipe[1], mine, data.length) == data.length ? 0 : 1;
             });
             posix.close(pipe[1]);

@@ -150,6 +150,18 @@ final class PosixTestSupport
         }
     }
 
+    /**
+     * A buffer of {@code size} bytes in the µprocess's heap region, at least {@code offset} bytes after the heap's start
+     * and aligned so that its bounds are exact (large sizes need more than 16-byte alignment). The same offset gives
+     * the same place in a forked child.
+     */
+    static dev.ufork.capability.Capability heapBuffer(final Posix posix, final long offset, final long size)
+    {
+        final long mask = dev.ufork.capability.Capability.representableAlignmentMask(size);
+        final long start = (posix.area().base() + PosixAreaDescriptor.HEAP_START + offset + ~mask) & mask;
+        return posix.area().withAddress(start).setBoundsExact(size);
+    }
+
     /** Fails with the errno if a call returned −1. */
     static long check(final Posix posix, final long result, final String call)
     {
