@@ -414,6 +414,42 @@ public final class CapabilityMemory
         }
     }
 
+    /**
+     * Whether the granule at {@code c.address() + offset} holds exactly {@code expected} (tag, address word and
+     * metadata word), as {@code loadCapability(c, offset).equals(expected)} would say, with the same checks and
+     * faults, but without making a {@link Capability}: for a kernel checking what a caller presents, on every call.
+     *
+     * @param c        authority: needs LOAD; without LOAD_CAP the granule is seen untagged.
+     * @param offset   from c's address; the address must be 16-byte aligned.
+     * @param expected the capability to compare with.
+     * @return whether they are equal.
+     * @throws CapabilityFault if the load would be refused.
+     */
+    public boolean holdsCapability(final Capability c, final long offset, final Capability expected)
+    {
+        final long address = c.address() + offset;
+        if ((c.accessPermissions & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
+        {
+            throw fault(capabilityLoadFaultCause(c, address), c, address, CAP_SIZE);
+        }
+        if (barrier != null)
+        {
+            barrier.beforeCapabilityLoad(c, address);
+        }
+        final boolean keepTag = (c.permissions() & LOAD_CAP) != 0;
+        while (true)
+        {
+            final long stamp = memory.beginCapabilityLoad(address);
+            final boolean same = memory.loadLong(address) == expected.addressBits()
+                && memory.loadLong(address + Long.BYTES) == expected.metadataBits()
+                && (keepTag && memory.isTagged(address)) == expected.isTagged();
+            if (memory.validateCapabilityLoad(address, stamp))
+            {
+                return same;
+            }
+        }
+    }
+
     private static FaultCause capabilityLoadFaultCause(final Capability c, final long address)
     {
         if (!c.isTagged() || c.isSealed() || (c.permissions() & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE))

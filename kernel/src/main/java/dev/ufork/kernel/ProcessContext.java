@@ -33,6 +33,8 @@ public final class ProcessContext
     private final Kernel kernel;
     private final MicroProcess process;
     private final Capability registerFile;
+    /** The entry-table register as last read; re-read when the register no longer holds it. */
+    private Capability entryTable;
 
     ProcessContext(final Kernel kernel, final MicroProcess process, final Capability registerFile)
     {
@@ -163,11 +165,30 @@ public final class ProcessContext
         {
             return;
         }
+        final long slot = (long)service.index() * RegisterFileDescriptor.REGISTER_SIZE;
+        try
+        {
+            // Compared in place, so a call makes no objects: the table register is re-read only when it changed.
+            Capability table = entryTable;
+            if (table == null || !process.memory.holdsCapability(registerFile,
+                RegisterFileDescriptor.offsetOf(RegisterFileDescriptor.ENTRIES), table))
+            {
+                table = register(RegisterFileDescriptor.ENTRIES);
+                entryTable = table;
+            }
+            if (process.memory.holdsCapability(table, slot, kernel.entry(service.index())))
+            {
+                return;
+            }
+        }
+        catch (final CapabilityFault fault)
+        {
+            // The table or its register was wrecked: refused below like any wrong entry.
+        }
         Capability presented;
         try
         {
-            presented = process.memory.loadCapability(register(RegisterFileDescriptor.ENTRIES),
-                (long)service.index() * RegisterFileDescriptor.REGISTER_SIZE);
+            presented = process.memory.loadCapability(register(RegisterFileDescriptor.ENTRIES), slot);
         }
         catch (final CapabilityFault fault)
         {
