@@ -1,0 +1,85 @@
+package dev.ufork.apps;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How long a throughput measurement runs: a fixed number of operations, or as many as fit in some seconds; and how
+ * long it warms up first (the JIT needs a fraction of a second of the exact loop before its code settles).
+ * <p>
+ * Thread safety: immutable.
+ *
+ * @param ops           operations to measure, or 0 to measure for {@code seconds}.
+ * @param seconds       how long to measure when {@code ops} is 0.
+ * @param warmupSeconds how long to run the loop, unmeasured, before; 0 for no warm-up.
+ */
+public record RunLength(long ops, double seconds, double warmupSeconds)
+{
+    /** Checks the values. */
+    public RunLength
+    {
+        if (ops < 0 || (ops == 0 && !(seconds > 0)) || !(warmupSeconds >= 0))
+        {
+            throw new IllegalArgumentException("bad run length: ops " + ops + ", seconds " + seconds + ", warm-up "
+                + warmupSeconds);
+        }
+    }
+
+    /** One operation of a measured loop. */
+    @FunctionalInterface
+    public interface Operation
+    {
+        /**
+         * @param index the operation's index in its loop (warm-up and measurement count separately).
+         */
+        void run(long index);
+    }
+
+    /**
+     * What a loop did.
+     *
+     * @param ops   operations measured.
+     * @param nanos their wall time.
+     */
+    public record Result(long ops, long nanos)
+    {
+        /** @return the wall time in seconds. */
+        public double seconds()
+        {
+            return nanos / 1e9;
+        }
+    }
+
+    /**
+     * Warms up, then measures {@code operation}.
+     *
+     * @param operation one operation.
+     * @return what the measured loop did.
+     */
+    public Result measure(final Operation operation)
+    {
+        final long warmupNanos = (long)(warmupSeconds * TimeUnit.SECONDS.toNanos(1));
+        final long warmupStart = System.nanoTime();
+        for (long i = 0; warmupNanos > 0 && System.nanoTime() - warmupStart < warmupNanos; i++)
+        {
+            operation.run(i);
+        }
+        final long start = System.nanoTime();
+        long done = 0;
+        if (ops > 0)
+        {
+            for (; done < ops; done++)
+            {
+                operation.run(done);
+            }
+            return new Result(done, System.nanoTime() - start);
+        }
+        final long budget = (long)(seconds * TimeUnit.SECONDS.toNanos(1));
+        long elapsed = 0;
+        while (elapsed < budget)
+        {
+            operation.run(done++);
+            elapsed = System.nanoTime() - start;
+        }
+        return new Result(done, elapsed);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.ufork.apps;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CSV row, the run length's loop, units and the text table. */
+class FormattingTest
+{
+    @Test
+    void csvHasTheAgreedHeaderAndOneRowPerMeasurement()
+    {
+        assertEquals("benchmark,system,ops,ops_per_sec", Measurement.CSV_HEADER);
+        final Measurement m = new Measurement("spawn", "ufork", 150_000, 2.0);
+        assertEquals(75_000.0, m.opsPerSecond());
+        assertEquals("spawn,ufork,150000,75000.0", m.csvRow());
+        assertEquals("pipe,linux,3,2.1", new Measurement("pipe", "linux", 3, 1.428571).csvRow());
+        assertThrows(IllegalArgumentException.class, () -> new Measurement("spawn", "ufork", 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Measurement("spawn", "ufork", 1, 0));
+    }
+
+    @Test
+    void aFixedRunLengthRunsExactlyThatManyOperationsAfterItsWarmUp()
+    {
+        final AtomicLong calls = new AtomicLong();
+        final RunLength.Result result = new RunLength(25, 0, 0).measure(i -> calls.incrementAndGet());
+        assertEquals(25, result.ops());
+        assertEquals(25, calls.get());
+        final AtomicLong lastIndex = new AtomicLong(-1);
+        final RunLength.Result warmed = new RunLength(10, 0, 0.01).measure(lastIndex::set);
+        assertEquals(10, warmed.ops());
+        assertEquals(9, lastIndex.get());
+    }
+
+    @Test
+    void aTimedRunLengthRunsUntilItsTimeIsUp()
+    {
+        final RunLength.Result result = new RunLength(0, 0.02, 0).measure(i -> Thread.onSpinWait());
+        assertTrue(result.ops() > 0);
+        assertTrue(result.nanos() >= 20_000_000L, "stopped after " + result.nanos() + " ns");
+        assertThrows(IllegalArgumentException.class, () -> new RunLength(0, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new RunLength(-1, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new RunLength(1, 0, -1));
+    }
+
+    @Test
+    void unitsReadWell()
+    {
+        assertEquals("4.2 µs", Units.duration(4.24));
+        assertEquals("61 µs", Units.duration(61.4));
+        assertEquals("1.25 ms", Units.duration(1250));
+        assertEquals("2.31 s", Units.seconds(2.31));
+        assertEquals("512 B", Units.bytes(512));
+        assertEquals("64 KiB", Units.bytes(64 << 10));
+        assertEquals("26.9 MiB", Units.bytes(28_200_000));
+        assertEquals("64 GiB", Units.bytes(64L << 30));
+        assertEquals("300,000", Units.count(300_000));
+        assertEquals("74,985", Units.rate(74_985.2));
+        assertEquals("ufork is 23.4x Linux", Units.comparison(234, 10));
+        assertEquals("Linux is 2.00x ufork", Units.comparison(5, 10));
+        assertEquals("7.80x faster", Units.faster(10, 78));
+        assertEquals("34.0x slower", Units.faster(340, 10));
+    }
+
+    @Test
+    void tableColumnsLineUp()
+    {
+        final String table = new TextTable("  ")
+            .column("system", TextTable.Align.LEFT)
+            .column("forks/s", TextTable.Align.RIGHT)
+            .row("ufork", "150,000")
+            .row("linux", "4,000")
+            .render();
+        assertEquals("""
+              system   forks/s
+              ufork    150,000
+              linux      4,000
+            """, table);
+        assertThrows(IllegalArgumentException.class, () -> new TextTable("").column("a", TextTable.Align.LEFT)
+            .row("1", "2"));
+    }
+}
