@@ -43,7 +43,7 @@ public final class BenchCommand implements Command
             """
             Unixbench Spawn: a µprocess forks a child that exits at once and waits for it, in a loop; beside it, a
             small C program does fork + _exit + waitpid on Linux, built with the system C compiler and run in the same
-            run. Prints CSV: benchmark,system,ops,ops_per_sec (one row per system).""".stripIndent()))
+            run. Prints CSV: benchmark,system,ops,ops_per_sec (one row per system).""".stripIndent()), DEFAULT_SECONDS)
             .value("--mode", "MODE", "the copy mode of the forks: copa (default), coa or copy"));
     }
 
@@ -54,14 +54,21 @@ public final class BenchCommand implements Command
             """
             Unixbench Context1: a parent µprocess and its child bounce a 4-byte counter over two pipes with blocking
             read and write; beside it, a small C program does the same with two Linux processes, in the same run.
-            Prints CSV: benchmark,system,ops,ops_per_sec (ops are round trips; one row per system).""".stripIndent())));
+            Prints CSV: benchmark,system,ops,ops_per_sec (ops are round trips; one row per system).""".stripIndent()),
+            DEFAULT_SECONDS));
     }
 
-    /** Adds the options every throughput measurement has. */
-    static OptionSpec lengthOptions(final OptionSpec spec)
+    /**
+     * Adds the options every throughput measurement has.
+     *
+     * @param spec           the command's options.
+     * @param defaultSeconds its default for {@code --seconds}.
+     * @return {@code spec}.
+     */
+    static OptionSpec lengthOptions(final OptionSpec spec, final double defaultSeconds)
     {
         return spec
-            .value("--seconds", "S", "measure for S seconds per system (default " + plain(DEFAULT_SECONDS) + ")")
+            .value("--seconds", "S", "measure for S seconds per system (default " + plain(defaultSeconds) + ")")
             .value("--ops", "N", "measure exactly N operations per system instead")
             .value("--warmup", "S", "run the ufork loop S seconds unmeasured first (default " + plain(DEFAULT_WARMUP)
                 + ")")

@@ -41,7 +41,7 @@ public final class DemoCommand implements Command
         Boots ufork (POSIX fork for the JVM, one 64 GiB MAP_NORESERVE address space) and shows, beside Linux
         measured in the same run by small C programs built with the system C compiler: a pointer-rich µprocess
         forked in each copy mode (fork latency, pages copied, memory), pipe ping-pong round trips per second
-        (Unixbench Context1) and fork + exit + wait per second (Unixbench Spawn).""".stripIndent()))
+        (Unixbench Context1) and fork + exit + wait per second (Unixbench Spawn).""".stripIndent()), DEFAULT_SECONDS)
         .value("--entries", "N", "entries in the forked µprocess's hash map (default " + Units.count(DEFAULT_ENTRIES)
             + ")")
         .hiddenValue("--latency-forks", "N")
@@ -94,7 +94,7 @@ public final class DemoCommand implements Command
             {
                 NativeBaseline spawnC = null;
                 NativeBaseline pipeC = null;
-                String missing = linux ? null : "not asked for (--no-linux)";
+                String missing = linux ? null : "--no-linux";
                 if (linux)
                 {
                     try

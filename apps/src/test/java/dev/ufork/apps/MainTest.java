@@ -68,6 +68,8 @@ class MainTest
             assertEquals("", help.err());
         }
         assertTrue(run("demo", "--help").out().contains("--entries N"));
+        assertTrue(run("demo", "--help").out().contains("S seconds per system (default 1)"));
+        assertTrue(run("bench", "pipe", "--help").out().contains("S seconds per system (default 2)"));
         assertTrue(run("bench", "spawn", "--help").out().contains("--mode MODE"));
     }
 
