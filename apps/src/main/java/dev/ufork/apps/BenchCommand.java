@@ -20,6 +20,8 @@ public final class BenchCommand implements Command
     static final double DEFAULT_SECONDS = 2;
     /** Default seconds of warm-up before the ufork measurement. */
     static final double DEFAULT_WARMUP = 0.5;
+    /** Default rounds of alternating ufork and Linux slices. */
+    static final int DEFAULT_ROUNDS = 3;
 
     /** Which benchmark. */
     private enum Kind
@@ -43,7 +45,7 @@ public final class BenchCommand implements Command
             """
             Unixbench Spawn: a µprocess forks a child that exits at once and waits for it, in a loop; beside it, a
             small C program does fork + _exit + waitpid on Linux, built with the system C compiler and run in the same
-            run. Prints CSV: benchmark,system,ops,ops_per_sec (one row per system).""".stripIndent()), DEFAULT_SECONDS)
+            run. Prints CSV: benchmark,system,ops,ops_per_sec (one row per system).""".stripIndent()), DEFAULT_SECONDS, DEFAULT_ROUNDS)
             .value("--mode", "MODE", "the copy mode of the forks: copa (default), coa or copy"));
     }
 
@@ -55,7 +57,7 @@ public final class BenchCommand implements Command
             Unixbench Context1: a parent µprocess and its child bounce a 4-byte counter over two pipes with blocking
             read and write; beside it, a small C program does the same with two Linux processes, in the same run.
             Prints CSV: benchmark,system,ops,ops_per_sec (ops are round trips; one row per system).""".stripIndent()),
-            DEFAULT_SECONDS));
+            DEFAULT_SECONDS, DEFAULT_ROUNDS));
     }
 
     /**
@@ -63,13 +65,16 @@ public final class BenchCommand implements Command
      *
      * @param spec           the command's options.
      * @param defaultSeconds its default for {@code --seconds}.
+     * @param defaultRounds  its default for {@code --rounds}.
      * @return {@code spec}.
      */
-    static OptionSpec lengthOptions(final OptionSpec spec, final double defaultSeconds)
+    static OptionSpec lengthOptions(final OptionSpec spec, final double defaultSeconds, final int defaultRounds)
     {
         return spec
             .value("--seconds", "S", "measure for S seconds per system (default " + plain(defaultSeconds) + ")")
             .value("--ops", "N", "measure exactly N operations per system instead")
+            .value("--rounds", "N", "alternate ufork and Linux in N slices of that (default " + defaultRounds
+                + "), so load changes hit both")
             .value("--warmup", "S", "run the ufork loop S seconds unmeasured first (default " + plain(DEFAULT_WARMUP)
                 + ")")
             .flag("--no-linux", "measure ufork only");
@@ -131,32 +136,34 @@ public final class BenchCommand implements Command
         final RunLength length = runLength(invocation.command(), options, DEFAULT_SECONDS);
         final CopyMode mode = kind == Kind.SPAWN ? copyMode(options) : CopyMode.COPA;
         final boolean linux = !options.has("--no-linux");
+        final int rounds = rounds(options, DEFAULT_ROUNDS);
         final PrintStream err = invocation.err();
         final List<Measurement> rows = new ArrayList<>();
         try (UforkSession session = UforkSession.boot(UforkSession.DEFAULT_SPACE, err))
         {
             try
             {
-                err.println(invocation.command() + ": measuring ufork ...");
-                rows.add(kind == Kind.SPAWN ? SpawnBenchmark.ufork(session, length, mode)
-                    : PipeBenchmark.ufork(session, length));
+                NativeBaseline program = null;
                 if (linux)
                 {
-                    final String source = kind == Kind.SPAWN ? SpawnBenchmark.SOURCE : PipeBenchmark.SOURCE;
                     try
                     {
-                        final NativeBaseline program = session.register(
-                            NativeBaseline.build(BenchCommand.class, source, invocation.environment()));
-                        err.println(invocation.command() + ": measuring linux (built with " + program.compiler()
-                            + " -O2) ...");
-                        rows.add(kind == Kind.SPAWN ? SpawnBenchmark.linux(program, length)
-                            : PipeBenchmark.linux(program, length));
+                        program = session.register(NativeBaseline.build(BenchCommand.class,
+                            kind == Kind.SPAWN ? SpawnBenchmark.SOURCE : PipeBenchmark.SOURCE, invocation.environment()));
                     }
                     catch (final NativeBaseline.UnavailableException e)
                     {
                         err.println(invocation.command() + ": no linux row: " + e.getMessage());
                     }
                 }
+                final NativeBaseline c = program;
+                err.println(invocation.command() + ": measuring ufork" + (c == null ? "" : " and linux (built with "
+                    + c.compiler() + " -O2)") + " in " + rounds + " alternating rounds ...");
+                rows.addAll(Interleaved.measure(length, rounds,
+                    slice -> kind == Kind.SPAWN ? SpawnBenchmark.ufork(session, slice, mode)
+                        : PipeBenchmark.ufork(session, slice),
+                    c == null ? null : slice -> kind == Kind.SPAWN ? SpawnBenchmark.linux(c, slice)
+                        : PipeBenchmark.linux(c, slice)));
             }
             catch (final IllegalStateException e)
             {
@@ -185,6 +192,17 @@ public final class BenchCommand implements Command
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * @param options       the parsed options.
+     * @param defaultRounds the default for {@code --rounds}.
+     * @return the number of alternating rounds.
+     * @throws UsageException for a bad value.
+     */
+    static int rounds(final OptionSpec.Parsed options, final int defaultRounds) throws UsageException
+    {
+        return (int)options.longValue("--rounds", defaultRounds, 1, 1000);
     }
 
     static CopyMode copyMode(final OptionSpec.Parsed options) throws UsageException

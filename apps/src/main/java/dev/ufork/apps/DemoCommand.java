@@ -27,6 +27,8 @@ public final class DemoCommand implements Command
     static final long DEFAULT_ENTRIES = 300_000;
     /** Default seconds per throughput measurement and system. */
     static final double DEFAULT_SECONDS = 1;
+    /** Default rounds of alternating ufork and Linux slices. */
+    static final int DEFAULT_ROUNDS = 2;
     /** Default forks per copy mode timed besides the walking child's. */
     static final int DEFAULT_LATENCY_FORKS = 5;
     /** Default forks of the C process whose median latency is Linux's figure. */
@@ -41,7 +43,7 @@ public final class DemoCommand implements Command
         Boots ufork (POSIX fork for the JVM, one 64 GiB MAP_NORESERVE address space) and shows, beside Linux
         measured in the same run by small C programs built with the system C compiler: a pointer-rich µprocess
         forked in each copy mode (fork latency, pages copied, memory), pipe ping-pong round trips per second
-        (Unixbench Context1) and fork + exit + wait per second (Unixbench Spawn).""".stripIndent()), DEFAULT_SECONDS)
+        (Unixbench Context1) and fork + exit + wait per second (Unixbench Spawn).""".stripIndent()), DEFAULT_SECONDS, DEFAULT_ROUNDS)
         .value("--entries", "N", "entries in the forked µprocess's hash map (default " + Units.count(DEFAULT_ENTRIES)
             + ")")
         .hiddenValue("--latency-forks", "N")
@@ -79,6 +81,7 @@ public final class DemoCommand implements Command
         final int latencyForks = (int)options.longValue("--latency-forks", DEFAULT_LATENCY_FORKS, 0, 10_000);
         final int linuxForks = (int)options.longValue("--linux-forks", DEFAULT_LINUX_FORKS, 1, 100_000);
         final boolean linux = !options.has("--no-linux");
+        final int rounds = BenchCommand.rounds(options, DEFAULT_ROUNDS);
         final PrintStream out = invocation.out();
         final PrintStream err = invocation.err();
         final long start = System.nanoTime();
@@ -129,16 +132,20 @@ public final class DemoCommand implements Command
                 verified = printFork(out, map, latencyForks, linuxFork, linuxForks, missing);
 
                 err.println(invocation.command() + ": pipe ping-pong ...");
-                final Measurement pipeUfork = PipeBenchmark.ufork(session, length);
-                final Measurement pipeLinux = pipeC == null ? null : PipeBenchmark.linux(pipeC, length);
+                final NativeBaseline pipeProgram = pipeC;
+                final List<Measurement> pipe = Interleaved.measure(length, rounds,
+                    slice -> PipeBenchmark.ufork(session, slice),
+                    pipeProgram == null ? null : slice -> PipeBenchmark.linux(pipeProgram, slice));
                 printThroughput(out, "2. Pipe ping-pong (Unixbench Context1): parent and child bounce a 4-byte counter "
-                    + "over two pipes", "round trips", pipeUfork, pipeLinux, missing);
+                    + "over two pipes", "round trips", pipe, missing);
 
                 err.println(invocation.command() + ": fork + exit + wait ...");
-                final Measurement spawnUfork = SpawnBenchmark.ufork(session, length, CopyMode.COPA);
-                final Measurement spawnLinux = spawnC == null ? null : SpawnBenchmark.linux(spawnC, length);
+                final NativeBaseline spawnProgram = spawnC;
+                final List<Measurement> spawn = Interleaved.measure(length, rounds,
+                    slice -> SpawnBenchmark.ufork(session, slice, CopyMode.COPA),
+                    spawnProgram == null ? null : slice -> SpawnBenchmark.linux(spawnProgram, slice));
                 printThroughput(out, "3. fork + exit + wait (Unixbench Spawn): a 64 KiB µprocess forks a child that "
-                    + "exits at once, and reaps it", "forks", spawnUfork, spawnLinux, missing);
+                    + "exits at once, and reaps it", "forks", spawn, missing);
             }
             catch (final IllegalStateException e)
             {
@@ -255,9 +262,12 @@ public final class DemoCommand implements Command
         out.println(line);
     }
 
+    /** Prints a throughput comparison: {@code rows} holds ufork's measurement, then Linux's if it was measured. */
     private static void printThroughput(final PrintStream out, final String title, final String unit,
-        final Measurement ufork, final Measurement linux, final String missing)
+        final List<Measurement> rows, final String missing)
     {
+        final Measurement ufork = rows.getFirst();
+        final Measurement linux = rows.size() > 1 ? rows.get(1) : null;
         out.println(title);
         final TextTable table = new TextTable(INDENT)
             .column("system", TextTable.Align.LEFT)

@@ -1,5 +1,6 @@
 package dev.ufork.apps;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -24,6 +25,32 @@ public record Measurement(String benchmark, String system, long ops, double seco
         {
             throw new IllegalArgumentException("a measurement needs ops > 0 and seconds > 0: " + ops + ", " + seconds);
         }
+    }
+
+    /**
+     * @param parts measurements of the same benchmark and system, e.g. the slices of interleaved rounds.
+     * @return one measurement with their operations and their time added up.
+     * @throws IllegalArgumentException if {@code parts} is empty or mixes benchmarks or systems.
+     */
+    public static Measurement combine(final List<Measurement> parts)
+    {
+        if (parts.isEmpty())
+        {
+            throw new IllegalArgumentException("nothing to combine");
+        }
+        final Measurement first = parts.getFirst();
+        long ops = 0;
+        double seconds = 0;
+        for (final Measurement part : parts)
+        {
+            if (!part.benchmark().equals(first.benchmark()) || !part.system().equals(first.system()))
+            {
+                throw new IllegalArgumentException("cannot combine " + first + " with " + part);
+            }
+            ops += part.ops();
+            seconds += part.seconds();
+        }
+        return new Measurement(first.benchmark(), first.system(), ops, seconds);
     }
 
     /** @return operations per second. */

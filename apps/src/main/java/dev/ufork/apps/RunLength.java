@@ -24,6 +24,29 @@ public record RunLength(long ops, double seconds, double warmupSeconds)
         }
     }
 
+    /**
+     * One of {@code rounds} slices of this run length: its share of the operations or of the time; only the first
+     * slice warms up (the JIT stays warm after it).
+     *
+     * @param round  the slice's index, from 0.
+     * @param rounds how many slices; at most {@link #ops()} when that is set.
+     * @return the slice.
+     * @throws IllegalArgumentException if {@code round} is not in {@code [0, rounds)} or a slice would be empty.
+     */
+    public RunLength slice(final int round, final int rounds)
+    {
+        if (round < 0 || round >= rounds || (ops > 0 && rounds > ops))
+        {
+            throw new IllegalArgumentException("slice " + round + " of " + rounds + " of " + this);
+        }
+        final double warmup = round == 0 ? warmupSeconds : 0;
+        if (ops > 0)
+        {
+            return new RunLength(ops / rounds + (round < ops % rounds ? 1 : 0), 0, warmup);
+        }
+        return new RunLength(0, seconds / rounds, warmup);
+    }
+
     /** One operation of a measured loop. */
     @FunctionalInterface
     public interface Operation

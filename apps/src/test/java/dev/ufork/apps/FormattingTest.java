@@ -2,6 +2,8 @@ package dev.ufork.apps;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,6 +47,42 @@ class FormattingTest
         assertThrows(IllegalArgumentException.class, () -> new RunLength(0, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new RunLength(-1, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> new RunLength(1, 0, -1));
+    }
+
+    @Test
+    void slicesShareTheOperationsOrTheTimeAndOnlyTheFirstWarmsUp()
+    {
+        final RunLength ops = new RunLength(10, 0, 0.5);
+        assertEquals(new RunLength(4, 0, 0.5), ops.slice(0, 3));
+        assertEquals(new RunLength(3, 0, 0), ops.slice(1, 3));
+        assertEquals(new RunLength(3, 0, 0), ops.slice(2, 3));
+        assertEquals(new RunLength(0, 0.5, 0), new RunLength(0, 2, 1).slice(3, 4));
+        assertThrows(IllegalArgumentException.class, () -> ops.slice(3, 3));
+        assertThrows(IllegalArgumentException.class, () -> new RunLength(2, 0, 0).slice(0, 3));
+    }
+
+    @Test
+    void interleavedRoundsAlternateAndAddUp() throws InterruptedException
+    {
+        final List<String> order = new ArrayList<>();
+        final List<Measurement> rows = Interleaved.measure(new RunLength(7, 0, 0.1), 3,
+            slice -> record(order, "ufork", slice), slice -> record(order, "linux", slice));
+        assertEquals(List.of("ufork 3 0.1", "linux 3 0.1", "ufork 2 0.0", "linux 2 0.0", "ufork 2 0.0",
+            "linux 2 0.0"), order);
+        assertEquals(List.of(new Measurement("spawn", "ufork", 7, 7), new Measurement("spawn", "linux", 7, 7)), rows);
+        order.clear();
+        assertEquals(List.of(new Measurement("spawn", "ufork", 2, 2)),
+            Interleaved.measure(new RunLength(2, 0, 0), 5, slice -> record(order, "ufork", slice), null));
+        assertEquals(2, order.size());
+        assertThrows(IllegalArgumentException.class, () -> Measurement.combine(List.of(
+            new Measurement("spawn", "ufork", 1, 1), new Measurement("pipe", "ufork", 1, 1))));
+    }
+
+    /** A fake side: one second per operation. */
+    private static Measurement record(final List<String> order, final String system, final RunLength slice)
+    {
+        order.add(system + " " + slice.ops() + " " + slice.warmupSeconds());
+        return new Measurement("spawn", system, slice.ops(), slice.ops());
     }
 
     @Test
