@@ -75,8 +75,8 @@ public final class BenchCommand implements Command
             .value("--ops", "N", "measure exactly N operations per system instead")
             .value("--rounds", "N", "alternate ufork and Linux in N slices of that (default " + defaultRounds
                 + "), so load changes hit both")
-            .value("--warmup", "S", "run the ufork loop S seconds unmeasured first (default " + plain(DEFAULT_WARMUP)
-                + ")")
+            .value("--warmup", "S", "run the ufork loop unmeasured first, S seconds (default " + plain(DEFAULT_WARMUP)
+                + ") and then until the JIT has compiled nothing for " + WarmUp.QUIET_MILLIS + " ms")
             .flag("--no-linux", "measure ufork only");
     }
 

@@ -132,7 +132,8 @@ public final class MapForkExperiment
      * MiB takes tens of milliseconds in the interpreter and one in compiled code.
      *
      * @param session the booted ufork.
-     * @param seconds how long; nothing is done for 0.
+     * @param seconds how long at least (longer while the JIT is still compiling, see {@link WarmUp}); nothing is
+     *                done for 0.
      * @param modes   the copy modes to fork in.
      * @throws InterruptedException if interrupted.
      */
@@ -147,8 +148,8 @@ public final class MapForkExperiment
         {
             MapWorkload.build(posix, allocatorOf(posix), WARMUP_ENTRIES);
             final int[] status = new int[1];
-            final long end = System.nanoTime() + (long)(seconds * 1e9);
-            while (System.nanoTime() < end)
+            final WarmUp warmUp = new WarmUp(seconds);
+            while (!warmUp.done())
             {
                 for (final CopyMode mode : modes)
                 {

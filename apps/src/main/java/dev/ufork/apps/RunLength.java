@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
  *
  * @param ops           operations to measure, or 0 to measure for {@code seconds}.
  * @param seconds       how long to measure when {@code ops} is 0.
- * @param warmupSeconds how long to run the loop, unmeasured, before; 0 for no warm-up.
+ * @param warmupSeconds how long at least to run the loop, unmeasured, before (longer while the JIT is still
+ *                      compiling, see {@link WarmUp}); 0 for no warm-up.
  */
 public record RunLength(long ops, double seconds, double warmupSeconds)
 {
@@ -73,16 +74,16 @@ public record RunLength(long ops, double seconds, double warmupSeconds)
     }
 
     /**
-     * Warms up, then measures {@code operation}.
+     * Warms up (at least {@link #warmupSeconds()}, then until the JIT settles: see {@link WarmUp}), then measures
+     * {@code operation}.
      *
      * @param operation one operation.
      * @return what the measured loop did.
      */
     public Result measure(final Operation operation)
     {
-        final long warmupNanos = (long)(warmupSeconds * TimeUnit.SECONDS.toNanos(1));
-        final long warmupStart = System.nanoTime();
-        for (long i = 0; warmupNanos > 0 && System.nanoTime() - warmupStart < warmupNanos; i++)
+        final WarmUp warmUp = new WarmUp(warmupSeconds);
+        for (long i = 0; !warmUp.done(); i++)
         {
             operation.run(i);
         }

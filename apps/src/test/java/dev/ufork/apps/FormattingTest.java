@@ -50,6 +50,19 @@ class FormattingTest
     }
 
     @Test
+    void noWarmUpIsDoneAtOnceAndAShortOneEnds()
+    {
+        assertTrue(new WarmUp(0).done());
+        final WarmUp warmUp = new WarmUp(0.01);
+        long spins = 0;
+        while (!warmUp.done())
+        {
+            spins++;
+        }
+        assertTrue(spins > 0, "a warm-up with a minimum ended before its first check");
+    }
+
+    @Test
     void slicesShareTheOperationsOrTheTimeAndOnlyTheFirstWarmsUp()
     {
         final RunLength ops = new RunLength(10, 0, 0.5);
