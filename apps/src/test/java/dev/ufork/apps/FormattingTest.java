@@ -53,7 +53,7 @@ class FormattingTest
     void noWarmUpIsDoneAtOnceAndAShortOneEnds()
     {
         assertTrue(new WarmUp(0).done());
-        final WarmUp warmUp = new WarmUp(0.01);
+        final WarmUp warmUp = new WarmUp(0.1);
         long spins = 0;
         while (!warmUp.done())
         {
