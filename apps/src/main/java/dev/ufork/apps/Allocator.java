@@ -1,0 +1,22 @@
+package dev.ufork.apps;
+
+import dev.ufork.capability.Capability;
+
+/**
+ * Memory for the data structures a µprocess builds in its own area, with C's {@code malloc} contract: a capability
+ * bounded to a block of at least {@code size} bytes, 16-byte aligned, or an untagged NULL (with errno ENOMEM) when
+ * the heap is full. {@code Posix::malloc} fits this interface, so switching from {@link BumpAllocator} to libc's
+ * malloc is the one line that creates the allocator.
+ * <p>
+ * Thread safety: an allocator serves the µprocess that made it, on that µprocess's thread.
+ */
+@FunctionalInterface
+public interface Allocator
+{
+    /**
+     * @param size bytes wanted.
+     * @return a capability over the new block (its contents are unspecified), or an untagged NULL if there is no
+     *         room.
+     */
+    Capability allocate(long size);
+}
