@@ -122,8 +122,7 @@ public final class MapForkExperiment
      */
     static Allocator allocatorOf(final Posix posix)
     {
-        // The one line to change when libc's malloc lands: return posix::malloc;
-        return new BumpAllocator(posix);
+        return posix::malloc;
     }
 
     /**

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The map in µprocess memory, its bump allocator, and children walking their relocated copies. */
+/** The map in µprocess memory, built with malloc, and children walking their relocated copies. */
 class CapabilityHashMapTest
 {
     private UforkSession session;
@@ -35,41 +35,11 @@ class CapabilityHashMapTest
     }
 
     @Test
-    void bumpAllocatorHandsOutAlignedExactlyBoundedBlocksUntilItRunsOut() throws InterruptedException
-    {
-        session.call(64 << 10, posix ->
-        {
-            final BumpAllocator allocator = new BumpAllocator(posix);
-            long end = 0;
-            for (final long size : List.of(1L, 17L, 48L, 20_000L))
-            {
-                final Capability block = allocator.allocate(size);
-                assertTrue(block.isTagged(), "block of " + size);
-                assertEquals(0, block.base() % BumpAllocator.ALIGNMENT);
-                assertEquals(block.base(), block.address());
-                assertTrue(block.length() >= size && block.length() % BumpAllocator.ALIGNMENT == 0);
-                assertTrue(block.base() >= end, "blocks overlap");
-                end = block.top();
-                posix.memory().storeLong(block, 0, size);
-                assertThrows(RuntimeException.class, () -> posix.memory().loadByte(block, block.length()));
-            }
-            final long used = allocator.used();
-            assertFalse(allocator.allocate(64 << 10).isTagged());
-            assertEquals(Errno.ENOMEM, posix.lastError());
-            assertFalse(allocator.allocate(0).isTagged());
-            assertEquals(used, allocator.used());
-            // The cursor is in the µprocess's memory: another allocator over it continues after the last block.
-            assertTrue(new BumpAllocator(posix).allocate(16).base() >= end);
-            return null;
-        });
-    }
-
-    @Test
     void mapStoresFindsReplacesAndWalksItsEntries() throws InterruptedException
     {
         session.call(MapWorkload.areaFor(1000), posix ->
         {
-            final CapabilityHashMap map = MapWorkload.build(posix, new BumpAllocator(posix), 1000);
+            final CapabilityHashMap map = MapWorkload.build(posix, posix::malloc, 1000);
             assertEquals(1000, map.size());
             assertEquals(512, map.bucketCount());
             for (long i = 0; i < 1000; i++)
@@ -102,7 +72,7 @@ class CapabilityHashMapTest
     {
         session.call(MapWorkload.areaFor(300), posix ->
         {
-            final CapabilityHashMap map = MapWorkload.build(posix, new BumpAllocator(posix), 300);
+            final CapabilityHashMap map = MapWorkload.build(posix, posix::malloc, 300);
             assertTrue(MapWorkload.walk(posix).verified(300));
             assertFalse(MapWorkload.walk(posix).verified(301));
             posix.memory().storeLong(map.get(MapWorkload.keyOf(7)), 8, 0);
