@@ -78,7 +78,6 @@ final class Commands
     private final Map<String, Command> table = new HashMap<>();
     private final SplittableRandom random = new SplittableRandom();
     private final Call call = new Call();
-    private long hashOrder;
 
     Commands(final Database db, final ServerControl server)
     {
@@ -1259,7 +1258,7 @@ final class Commands
         if (added)
         {
             entry = dict.insert(mem.newSds(field), hash64);
-            memory.storeLong(entry, Dict.EXTRA, ++hashOrder);
+            memory.storeLong(entry, Dict.EXTRA, db.nextOrder());
         }
         else
         {

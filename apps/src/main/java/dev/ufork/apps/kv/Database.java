@@ -10,9 +10,10 @@ import java.util.SplittableRandom;
  * ({@link Values}), with each key's expiry time in its entry's extra word, and a second dict of the keys that have
  * one, so that the active expiry sweep samples only those. A fork copies all of it.
  * <pre>
- *  header (32 B)
+ *  header (48 B)
  *  +0   keys     capability → dict (key sds → value; extra = expiry in ms since the epoch, 0 if none)
  *  +16  expires  capability → dict (key sds copy → NULL; extra = expiry)
+ *  +32  order    8 B  the last insertion number given to a hash field (hashes answer in insertion order)
  * </pre>
  * Expired keys disappear when they are looked up ({@link #lookup}) and through {@link #activeExpire}.
  * <p>
@@ -22,6 +23,7 @@ final class Database
 {
     private static final int KEYS = 0;
     private static final int EXPIRES = 16;
+    private static final int ORDER = 32;
 
     private final Mem mem;
     private final CapabilityMemory memory;
@@ -44,7 +46,7 @@ final class Database
     /** @return a new, empty keyspace. */
     static Database create(final Mem mem, final Values values)
     {
-        final Capability header = mem.heap.allocate(32);
+        final Capability header = mem.allocateZeroed(48);
         mem.memory.storeCapability(header, KEYS, Dict.create(mem).header());
         mem.memory.storeCapability(header, EXPIRES, Dict.create(mem).header());
         return new Database(mem, values, header);
@@ -68,6 +70,14 @@ final class Database
     Mem mem()
     {
         return mem;
+    }
+
+    /** @return the next insertion number for a hash field. */
+    long nextOrder()
+    {
+        final long next = memory.loadLong(header, ORDER) + 1;
+        memory.storeLong(header, ORDER, next);
+        return next;
     }
 
     /** @return keys, expired ones not yet removed included (as Redis's DBSIZE counts). */

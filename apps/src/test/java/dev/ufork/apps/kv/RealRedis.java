@@ -69,7 +69,20 @@ final class RealRedis implements AutoCloseable
 
     static RealRedis start() throws IOException, InterruptedException
     {
+        return startWith(null);
+    }
+
+    /**
+     * @param dump an RDB file to load at start, or null for an empty server.
+     * @return a running server.
+     */
+    static RealRedis startWith(final Path dump) throws IOException, InterruptedException
+    {
         final Path dir = Files.createTempDirectory("ufork-real-redis");
+        if (dump != null)
+        {
+            Files.copy(dump, dir.resolve("dump.rdb"));
+        }
         final int port = freePort();
         final Process process = new ProcessBuilder(executable("redis-server"), "--port", Integer.toString(port),
             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--databases", "1",
@@ -81,7 +94,14 @@ final class RealRedis implements AutoCloseable
             try
             {
                 final Socket socket = new Socket("127.0.0.1", port);
-                return new RealRedis(process, dir, port, socket);
+                final RealRedis redis = new RealRedis(process, dir, port, socket);
+                // PING answers -LOADING while a dump is being read; wait until it is ready.
+                while (new String(redis.call(java.util.List.of("PING".getBytes(StandardCharsets.US_ASCII))),
+                    StandardCharsets.US_ASCII).startsWith("-LOADING"))
+                {
+                    Thread.sleep(20);
+                }
+                return redis;
             }
             catch (final IOException e)
             {
