@@ -109,6 +109,19 @@ public final class ProcessContext
     }
 
     /**
+     * This µprocess's private memory: the resident pages of its area that hold its own bytes (never shared, or copied
+     * since its fork), as {@link KernelMetrics#privateBytes(int)} reports it. For a forked child this is what the fork
+     * has cost in memory so far (what Redis reports as a child's copy-on-write size).
+     *
+     * @return bytes.
+     */
+    public long privateBytes()
+    {
+        enter(KernelService.COPY);
+        return kernel.metrics().privateBytes(process.pid);
+    }
+
+    /**
      * {@code kill(pid, 0)}: whether a µprocess with this pid exists, running or a zombie not yet reaped.
      *
      * @param pid a pid.
