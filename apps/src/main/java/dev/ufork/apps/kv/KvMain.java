@@ -1,0 +1,107 @@
+package dev.ufork.apps.kv;
+
+import dev.ufork.kernel.IsolationLevel;
+import dev.ufork.kernel.KernelConfig;
+import dev.ufork.memory.AddressSpaceConfig;
+import dev.ufork.posix.PosixConfig;
+import dev.ufork.posix.PosixSystem;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+
+/**
+ * {@code ufork kv}: boots a kernel and the POSIX personality, runs {@link KvServer} as a µprocess until SHUTDOWN (or
+ * Ctrl-C, which stops it as SHUTDOWN NOSAVE would), and exits with its status.
+ * <p>
+ * Thread safety: a command-line entry point.
+ */
+public final class KvMain
+{
+    private KvMain()
+    {
+    }
+
+    /**
+     * Runs the server.
+     *
+     * @param args the arguments after {@code kv}.
+     * @param out  where the log goes.
+     * @param err  where errors about the arguments go.
+     * @return the exit status: 0 after SHUTDOWN, 1 on a fatal error, 2 for bad arguments.
+     */
+    public static int run(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        final KvOptions options;
+        try
+        {
+            options = KvOptions.parse(args);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            err.println("ufork kv: " + e.getMessage());
+            err.print(KvOptions.USAGE);
+            return 2;
+        }
+        if (options == null)
+        {
+            out.print(KvOptions.USAGE);
+            return 0;
+        }
+        try
+        {
+            Files.createDirectories(options.dir());
+        }
+        catch (final IOException e)
+        {
+            err.println("ufork kv: cannot use --dir " + options.dir() + ": " + e.getMessage());
+            return 1;
+        }
+        // The keyspace µprocess and one snapshot child at a time, each in an area of --memory bytes, plus slack.
+        final long space = Math.max(64L << 30, 4 * Long.highestOneBit(options.areaBytes() * 2 - 1));
+        final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(space), options.forkMode(),
+            options.areaBytes(), IsolationLevel.ADVERSARIAL);
+        final KvServer server = new KvServer(options, out);
+        final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        try (PosixSystem system = PosixSystem.boot(PosixConfig.of(kernel, options.dir()).withMaxOpenFiles(10_032)))
+        {
+            final int pid = system.spawn(options.areaBytes(), server);
+            // Ctrl-C: stop as SHUTDOWN NOSAVE does, and let the JVM go only once the server has closed its sockets.
+            final Thread hook = new Thread(() ->
+            {
+                server.stop();
+                try
+                {
+                    finished.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException e)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "ufork-kv-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try
+            {
+                final int status = system.awaitExit(pid);
+                finished.countDown();
+                return dev.ufork.posix.Posix.WIFEXITED(status) ? dev.ufork.posix.Posix.WEXITSTATUS(status) : 1;
+            }
+            finally
+            {
+                try
+                {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                }
+                catch (final IllegalStateException e)
+                {
+                    // The JVM is already shutting down: the hook has run.
+                }
+            }
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+}
