@@ -4,6 +4,7 @@ import dev.ufork.capability.Capability;
 import dev.ufork.capability.CapabilityMemory;
 import dev.ufork.kernel.Errno;
 import dev.ufork.posix.Fcntl;
+import dev.ufork.posix.Net;
 import dev.ufork.posix.Posix;
 import dev.ufork.posix.PosixProgram;
 
@@ -25,12 +26,6 @@ import java.util.SplittableRandom;
  */
 final class KvServer implements PosixProgram, ServerControl
 {
-    private static final int AF_INET = 2;
-    private static final int SOCK_STREAM = 1;
-    private static final int SOL_SOCKET = 1;
-    private static final int SO_REUSEADDR = 2;
-    private static final int IPPROTO_TCP = 6;
-    private static final int TCP_NODELAY = 1;
     /** Register c1 holds the keyspace header: the snapshot child finds its (relocated) keyspace there. */
     static final int KEYSPACE_REGISTER = 1;
 
@@ -171,14 +166,15 @@ final class KvServer implements PosixProgram, ServerControl
 
     private boolean listen()
     {
-        final int fd = posix.socket(AF_INET, SOCK_STREAM, 0);
+        final int fd = posix.socket(Net.AF_INET, Net.SOCK_STREAM, 0);
         if (fd < 0)
         {
             log("socket failed: errno " + posix.errno());
             return false;
         }
-        posix.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-        if (posix.bind(fd, options.bind(), options.port()) < 0 || posix.listen(fd, 511) < 0)
+        posix.setsockopt(fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1);
+        if (posix.bind(fd, new java.net.InetSocketAddress(options.bind(), options.port())) < 0
+            || posix.listen(fd, 511) < 0)
         {
             log("Could not create server TCP listening socket " + options.bind() + ":" + options.port() + ": errno "
                 + posix.errno());
@@ -187,7 +183,9 @@ final class KvServer implements PosixProgram, ServerControl
         }
         posix.fcntl(fd, Fcntl.F_SETFL, Fcntl.O_NONBLOCK);
         listenFd = fd;
-        boundPort = posix.localPort(fd);
+        final java.net.InetSocketAddress[] local = new java.net.InetSocketAddress[1];
+        posix.getsockname(fd, local);
+        boundPort = local[0].getPort();
         return true;
     }
 
@@ -273,7 +271,7 @@ final class KvServer implements PosixProgram, ServerControl
     {
         while (true)
         {
-            final int fd = posix.accept(listenFd);
+            final int fd = posix.accept4(listenFd, (java.net.InetSocketAddress[])null, Net.SOCK_NONBLOCK);
             if (fd < 0)
             {
                 if (posix.errno() != Errno.EAGAIN.code())
@@ -282,8 +280,7 @@ final class KvServer implements PosixProgram, ServerControl
                 }
                 return;
             }
-            posix.fcntl(fd, Fcntl.F_SETFL, Fcntl.O_NONBLOCK);
-            posix.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+            posix.setsockopt(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, 1);
             clients.put(fd, new Client(nextClientId++, fd));
             totalConnections++;
         }
