@@ -1,11 +1,13 @@
 package dev.ufork.apps;
 
+import dev.ufork.apps.kv.KvCommands;
+
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code ufork} command line: {@code ufork demo}, {@code ufork bench spawn}, {@code ufork bench pipe}. Every
+ * The {@code ufork} command line: {@code ufork demo}, {@code ufork kv}, {@code ufork bench spawn|pipe|kv}. Every
  * command answers {@code --help}; bad arguments print what is wrong and exit with status 2; a failure while running
  * exits with status 1. {@code ./ufork} in the project root runs this with the JVM flags it needs.
  * <p>
@@ -28,9 +30,11 @@ public final class Main
         return new CommandGroup("ufork", "ufork: POSIX fork for the JVM (one address space, software CHERI "
             + "capabilities).", List.of(
                 new DemoCommand(),
+                KvCommands.server(),
                 new CommandGroup("bench", "Benchmarks of ufork against Linux, measured in the same run.", List.of(
                     BenchCommand.spawn(),
-                    BenchCommand.pipe()))));
+                    BenchCommand.pipe(),
+                    KvCommands.bench()))));
     }
 
     /**

@@ -43,7 +43,7 @@ class MainTest
     {
         final Run run = run();
         assertEquals(Main.USAGE, run.status());
-        assertTrue(run.err().contains("ufork: missing command; one of: demo, bench"), run.err());
+        assertTrue(run.err().contains("ufork: missing command; one of: demo, kv, bench"), run.err());
         assertTrue(run.err().contains("Run 'ufork --help' for usage."), run.err());
     }
 
@@ -78,11 +78,11 @@ class MainTest
     {
         final Run unknown = run("serve");
         assertEquals(Main.USAGE, unknown.status());
-        assertTrue(unknown.err().contains("ufork: unknown command 'serve'; one of: demo, bench"), unknown.err());
+        assertTrue(unknown.err().contains("ufork: unknown command 'serve'; one of: demo, kv, bench"), unknown.err());
 
         final Run unknownBench = run("bench", "fork2");
         assertEquals(Main.USAGE, unknownBench.status());
-        assertTrue(unknownBench.err().contains("ufork bench: unknown command 'fork2'; one of: spawn, pipe"),
+        assertTrue(unknownBench.err().contains("ufork bench: unknown command 'fork2'; one of: spawn, pipe, kv"),
             unknownBench.err());
 
         final Run missing = run("bench");
@@ -117,6 +117,6 @@ class MainTest
     {
         assertThrows(IllegalArgumentException.class, () -> new CommandGroup("x", "x",
             List.of(BenchCommand.spawn(), BenchCommand.spawn())));
-        assertEquals(List.of("demo", "bench"), Main.commands().commandNames());
+        assertEquals(List.of("demo", "kv", "bench"), Main.commands().commandNames());
     }
 }

@@ -380,7 +380,8 @@ public final class KvBench
             // Room for the keyspace: about 300 bytes a key with 100-byte values, at least 1 GiB.
             final long memory = Math.max(1L << 30, Long.highestOneBit(Math.max(1, keys * 300)) * 2);
             final List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "--add-modules", "jdk.incubator.vector", "-Xmx2g", "-cp", System.getProperty("java.class.path"),
+                "--add-modules", "jdk.incubator.vector", "-Xmx2g", "-XX:AutoBoxCacheMax=65536", "-cp",
+                System.getProperty("java.class.path"),
                 "dev.ufork.apps.Main", "kv", "--port", Integer.toString(port), "--dir", dir.toString(), "--save", "",
                 "--fork-mode", mode.name().toLowerCase(Locale.ROOT), "--memory", (memory >> 20) + "M"));
             final Process process = new ProcessBuilder(command).redirectErrorStream(true)
