@@ -22,6 +22,8 @@ final class Client
     boolean closeAfterReply;
     /** Commands executed, for INFO. */
     long commands;
+    /** The client's slot in the server's poll set; 0 once it is closed. */
+    int pollSlot;
 
     Client(final long id, final int fd)
     {

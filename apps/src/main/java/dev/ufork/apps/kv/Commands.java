@@ -76,6 +76,8 @@ final class Commands
     private final CapabilityMemory memory;
     private final ServerControl server;
     private final Map<String, Command> table = new HashMap<>();
+    /** The table again, open-addressed by a case-insensitive hash of the name's bytes: lookups allocate nothing. */
+    private Command[] byBytes = new Command[256];
     private final SplittableRandom random = new SplittableRandom();
     private final Call call = new Call();
 
@@ -97,7 +99,51 @@ final class Commands
 
     private void add(final String name, final int arity, final boolean write, final Handler handler)
     {
-        table.put(name, new Command(name, arity, write, handler));
+        final Command command = new Command(name, arity, write, handler);
+        table.put(name, command);
+        final byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
+        int slot = lowerHash(bytes) & (byBytes.length - 1);
+        while (byBytes[slot] != null)
+        {
+            slot = (slot + 1) & (byBytes.length - 1);
+        }
+        byBytes[slot] = command;
+    }
+
+    private static int lowerHash(final byte[] name)
+    {
+        int h = 0;
+        for (final byte b : name)
+        {
+            h = h * 31 + (b >= 'A' && b <= 'Z' ? b + 32 : b);
+        }
+        return h ^ (h >>> 16);
+    }
+
+    /** @return the command whose name equals {@code name} ignoring ASCII case, or null. */
+    Command lookup(final byte[] name)
+    {
+        int slot = lowerHash(name) & (byBytes.length - 1);
+        Command command;
+        while ((command = byBytes[slot]) != null)
+        {
+            final String candidate = command.name();
+            if (candidate.length() == name.length)
+            {
+                boolean same = true;
+                for (int i = 0; i < name.length && same; i++)
+                {
+                    final int b = name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i];
+                    same = b == candidate.charAt(i);
+                }
+                if (same)
+                {
+                    return command;
+                }
+            }
+            slot = (slot + 1) & (byBytes.length - 1);
+        }
+        return null;
     }
 
     /**
@@ -108,8 +154,7 @@ final class Commands
      */
     void execute(final Client client, final List<byte[]> args, final long now)
     {
-        final String name = new String(args.get(0), StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
-        final Command command = table.get(name);
+        final Command command = lookup(args.get(0));
         final Reply reply = client.reply;
         if (command == null)
         {
@@ -369,7 +414,8 @@ final class Commands
     private boolean setGeneric(final Call c, final byte[] key, final byte[] value, final boolean nx, final boolean xx,
         final boolean keepTtl, final long expireAt, final boolean get)
     {
-        final Capability entry = db.lookup(key, c.now);
+        final long hash = Mem.hash(key);
+        final Capability entry = db.lookup(key, hash, c.now);
         if (get)
         {
             if (entry != null && values.type(db.value(entry)) != Values.STRING)
@@ -394,7 +440,7 @@ final class Commands
             }
             return false;
         }
-        final Capability stored = db.put(key, values.newString(value), keepTtl);
+        final Capability stored = db.setString(key, hash, entry, value, keepTtl);
         if (expireAt != 0)
         {
             db.setExpiry(stored, key, expireAt);

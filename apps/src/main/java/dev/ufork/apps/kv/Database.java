@@ -105,7 +105,12 @@ final class Database
      */
     Capability lookup(final byte[] key, final long now)
     {
-        final long hash = Mem.hash(key);
+        return lookup(key, Mem.hash(key), now);
+    }
+
+    /** {@link #lookup(byte[], long)} with the key's hash already computed. */
+    Capability lookup(final byte[] key, final long hash, final long now)
+    {
         final Capability entry = keys.find(key, hash);
         if (entry == null)
         {
@@ -157,6 +162,32 @@ final class Database
         }
         memory.storeCapability(entry, Dict.VALUE, value);
         return entry;
+    }
+
+    /**
+     * SET's store: a string value for {@code key}, reusing the old value's block when it is a string with room for
+     * the new bytes (no malloc or free), else as {@link #put}.
+     *
+     * @param entry   the key's live entry ({@link #lookup}), or null if absent.
+     * @param keepTtl whether an existing expiry stays.
+     * @return the key's entry.
+     */
+    Capability setString(final byte[] key, final long hash, final Capability entry, final byte[] bytes,
+        final boolean keepTtl)
+    {
+        if (entry != null)
+        {
+            final Capability value = memory.loadCapability(entry, Dict.VALUE);
+            if (values.overwriteString(value, bytes))
+            {
+                if (!keepTtl && memory.loadLong(entry, Dict.EXTRA) != 0)
+                {
+                    removeExpiry(entry, key, hash);
+                }
+                return entry;
+            }
+        }
+        return put(key, values.newString(bytes), keepTtl);
     }
 
     /** Replaces the value in an existing entry without touching its expiry (the old value is freed). */

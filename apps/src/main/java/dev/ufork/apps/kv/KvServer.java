@@ -42,11 +42,15 @@ final class KvServer implements PosixProgram, ServerControl
     private final RespParser parser = new RespParser();
     private final RespParser.Result parsed = new RespParser.Result();
     private final Map<Integer, Client> clients = new HashMap<>();
+    /** The poll set, kept between polls: slot 0 is the listening socket, then one slot per client. */
+    private int[] pollFds = new int[64];
+    private short[] pollEvents = new short[64];
+    private short[] pollRevents = new short[64];
+    private Client[] pollClients = new Client[64];
+    private int pollCount;
     private final SplittableRandom random = new SplittableRandom();
     private final Map<String, String> config = new java.util.LinkedHashMap<>();
     private long nextClientId = 1;
-    private Capability pollfds;
-    private int pollCapacity;
     private int listenFd = -1;
 
     // Persistence state, as INFO reports it.
@@ -194,10 +198,12 @@ final class KvServer implements PosixProgram, ServerControl
 
     private int loop()
     {
+        pollFds[0] = listenFd;
+        pollEvents[0] = Fcntl.POLLIN;
+        pollCount = 1;
         while (true)
         {
-            final int count = buildPollSet();
-            final int ready = posix.poll(pollfds, count, 100);
+            final int ready = posix.poll(pollFds, pollEvents, pollRevents, pollCount, 100);
             if (ready < 0 && posix.errno() != Errno.EINTR.code())
             {
                 log("poll failed: errno " + posix.errno());
@@ -205,27 +211,20 @@ final class KvServer implements PosixProgram, ServerControl
             }
             if (ready > 0)
             {
-                for (int i = 0; i < count; i++)
+                // Clients first, then new connections (accepting appends to the poll set).
+                for (int i = 1; i < pollCount; i++)
                 {
-                    final int fd = memory.loadInt(pollfds, 8L * i);
-                    final int revents = memory.loadShort(pollfds, 8L * i + 6) & 0xFFFF;
-                    if (revents == 0)
+                    final int revents = pollRevents[i] & 0xFFFF;
+                    if (revents != 0 && pollClients[i] != null)
                     {
-                        continue;
-                    }
-                    if (fd == listenFd)
-                    {
-                        acceptAll();
-                    }
-                    else
-                    {
-                        final Client client = clients.get(fd);
-                        if (client != null)
-                        {
-                            serve(client, revents);
-                        }
+                        serve(pollClients[i], revents);
                     }
                 }
+                if (pollRevents[0] != 0)
+                {
+                    acceptAll();
+                }
+                compactPollSet();
             }
             final long now = System.currentTimeMillis();
             if (now - lastCronMs >= 100)
@@ -240,31 +239,50 @@ final class KvServer implements PosixProgram, ServerControl
         }
     }
 
-    private int buildPollSet()
+    /** Adds a client to the poll set. */
+    private void watch(final Client client)
     {
-        final int count = clients.size() + 1;
-        if (count > pollCapacity)
+        if (pollCount == pollFds.length)
         {
-            if (pollfds != null)
+            final int size = pollFds.length * 2;
+            pollFds = java.util.Arrays.copyOf(pollFds, size);
+            pollEvents = java.util.Arrays.copyOf(pollEvents, size);
+            pollRevents = java.util.Arrays.copyOf(pollRevents, size);
+            pollClients = java.util.Arrays.copyOf(pollClients, size);
+        }
+        client.pollSlot = pollCount;
+        pollFds[pollCount] = client.fd;
+        pollEvents[pollCount] = Fcntl.POLLIN;
+        pollRevents[pollCount] = 0;
+        pollClients[pollCount] = client;
+        pollCount++;
+    }
+
+    /** Drops the slots of closed clients, keeping the others in order. */
+    private void compactPollSet()
+    {
+        int to = 1;
+        for (int from = 1; from < pollCount; from++)
+        {
+            final Client client = pollClients[from];
+            if (client == null)
             {
-                mem.heap.free(pollfds);
+                continue;
             }
-            pollCapacity = Math.max(64, Integer.highestOneBit(count) * 2);
-            pollfds = mem.heap.allocate(8L * pollCapacity);
+            if (to != from)
+            {
+                pollFds[to] = pollFds[from];
+                pollEvents[to] = pollEvents[from];
+                pollClients[to] = client;
+                client.pollSlot = to;
+            }
+            to++;
         }
-        memory.storeInt(pollfds, 0, listenFd);
-        memory.storeShort(pollfds, 4, Fcntl.POLLIN);
-        memory.storeShort(pollfds, 6, (short)0);
-        int i = 1;
-        for (final Client client : clients.values())
+        for (int i = to; i < pollCount; i++)
         {
-            memory.storeInt(pollfds, 8L * i, client.fd);
-            final short events = (short)(Fcntl.POLLIN | (client.reply.pending() > 0 ? Fcntl.POLLOUT : 0));
-            memory.storeShort(pollfds, 8L * i + 4, events);
-            memory.storeShort(pollfds, 8L * i + 6, (short)0);
-            i++;
+            pollClients[i] = null;
         }
-        return count;
+        pollCount = to;
     }
 
     private void acceptAll()
@@ -281,7 +299,9 @@ final class KvServer implements PosixProgram, ServerControl
                 return;
             }
             posix.setsockopt(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, 1);
-            clients.put(fd, new Client(nextClientId++, fd));
+            final Client client = new Client(nextClientId++, fd);
+            clients.put(fd, client);
+            watch(client);
             totalConnections++;
         }
     }
@@ -349,8 +369,7 @@ final class KvServer implements PosixProgram, ServerControl
         {
             return false;
         }
-        final Commands.Command command = commands.table().get(
-            new String(args.get(0), StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT));
+        final Commands.Command command = commands.lookup(args.get(0));
         if (command == null || !command.write())
         {
             return false;
@@ -373,19 +392,33 @@ final class KvServer implements PosixProgram, ServerControl
                 {
                     closeClient(client);
                 }
-                return;
+                break;
             }
             client.reply.consumed((int)n);
         }
-        if (client.closeAfterReply)
+        if (client.closeAfterReply && client.reply.pending() == 0)
         {
             closeClient(client);
+            return;
+        }
+        if (client.pollSlot > 0)
+        {
+            // Ask for POLLOUT only while replies wait for room in the socket.
+            pollEvents[client.pollSlot] = (short)(Fcntl.POLLIN | (client.reply.pending() > 0 ? Fcntl.POLLOUT : 0));
         }
     }
 
     private void closeClient(final Client client)
     {
-        clients.remove(client.fd);
+        if (clients.remove(client.fd) == null)
+        {
+            return;
+        }
+        if (client.pollSlot > 0)
+        {
+            pollClients[client.pollSlot] = null;
+            client.pollSlot = 0;
+        }
         posix.close(client.fd);
     }
 

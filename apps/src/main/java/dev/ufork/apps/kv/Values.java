@@ -75,6 +75,22 @@ final class Values
         return value;
     }
 
+    /**
+     * Writes {@code bytes} over a string value in place if it is a string whose block has room for them.
+     *
+     * @return whether it did.
+     */
+    boolean overwriteString(final Capability value, final byte[] bytes)
+    {
+        if (memory.loadLong(value, TYPE) != STRING || value.length() - BYTES < bytes.length)
+        {
+            return false;
+        }
+        memory.storeLong(value, LENGTH, bytes.length);
+        memory.storeBytes(value, BYTES, bytes, 0, bytes.length);
+        return true;
+    }
+
     long stringLength(final Capability value)
     {
         return memory.loadLong(value, LENGTH);
