@@ -203,7 +203,8 @@ final class KvServer implements PosixProgram, ServerControl
         pollCount = 1;
         while (true)
         {
-            final int ready = posix.poll(pollFds, pollEvents, pollRevents, pollCount, 100);
+            // While a snapshot child runs, wake often enough to notice its end within milliseconds.
+            final int ready = posix.poll(pollFds, pollEvents, pollRevents, pollCount, childPid > 0 ? 2 : 100);
             if (ready < 0 && posix.errno() != Errno.EINTR.code())
             {
                 log("poll failed: errno " + posix.errno());
@@ -225,6 +226,10 @@ final class KvServer implements PosixProgram, ServerControl
                     acceptAll();
                 }
                 compactPollSet();
+            }
+            if (childPid > 0)
+            {
+                reapChild();
             }
             final long now = System.currentTimeMillis();
             if (now - lastCronMs >= 100)
