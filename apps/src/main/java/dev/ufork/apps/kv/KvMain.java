@@ -63,7 +63,10 @@ public final class KvMain
             options.areaBytes(), IsolationLevel.ADVERSARIAL);
         final KvServer server = new KvServer(options, out);
         final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
-        try (PosixSystem system = PosixSystem.boot(PosixConfig.of(kernel, options.dir()).withMaxOpenFiles(10_032)))
+        // The server is trusted with the host's file system (as redis-server is): its root is "/" and --dir or
+        // CONFIG SET dir name where snapshots go.
+        try (PosixSystem system = PosixSystem.boot(PosixConfig.of(kernel, java.nio.file.Path.of("/"))
+            .withMaxOpenFiles(10_032)))
         {
             final int pid = system.spawn(options.areaBytes(), server);
             // Ctrl-C: stop as SHUTDOWN NOSAVE does, and let the JVM go only once the server has closed its sockets.

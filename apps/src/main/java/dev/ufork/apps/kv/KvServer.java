@@ -51,6 +51,8 @@ final class KvServer implements PosixProgram, ServerControl
     private final SplittableRandom random = new SplittableRandom();
     private final Map<String, String> config = new java.util.LinkedHashMap<>();
     private long nextClientId = 1;
+    /** The snapshot directory (CONFIG SET dir changes it); files are named by absolute paths under it. */
+    private String dir;
     private int listenFd = -1;
 
     // Persistence state, as INFO reports it.
@@ -77,7 +79,8 @@ final class KvServer implements PosixProgram, ServerControl
         this.log = log;
         config.put("save", options.save());
         config.put("appendonly", "no");
-        config.put("dir", options.dir().toString());
+        this.dir = options.dir().toString();
+        config.put("dir", dir);
         config.put("dbfilename", options.dbFilename());
         config.put("port", Integer.toString(options.port()));
         config.put("bind", options.bind());
@@ -138,7 +141,7 @@ final class KvServer implements PosixProgram, ServerControl
 
     private void load() throws IOException
     {
-        final String path = options.dbFilename();
+        final String path = dumpPath();
         final int fd = posix.open(path, Fcntl.O_RDONLY, 0);
         if (fd < 0)
         {
@@ -495,10 +498,16 @@ final class KvServer implements PosixProgram, ServerControl
     // Persistence
 
     /** Writes the keyspace to {@code temp-<pid>.rdb}, syncs it, and renames it over the snapshot. */
-    private static boolean writeSnapshot(final Posix p, final Database view, final String dbFilename, final long now,
-        final PrintStream log)
+    private String dumpPath()
     {
-        final String temp = "temp-" + p.getpid() + ".rdb";
+        return dir + "/" + options.dbFilename();
+    }
+
+    /** Writes the keyspace to {@code temp-<pid>.rdb} in {@code directory}, syncs it, renames it over the dump. */
+    private static boolean writeSnapshot(final Posix p, final Database view, final String directory,
+        final String dbFilename, final long now, final PrintStream log)
+    {
+        final String temp = directory + "/temp-" + p.getpid() + ".rdb";
         final int fd = p.open(temp, Fcntl.O_WRONLY | Fcntl.O_CREAT | Fcntl.O_TRUNC, 0644);
         if (fd < 0)
         {
@@ -534,7 +543,7 @@ final class KvServer implements PosixProgram, ServerControl
             return false;
         }
         p.close(fd);
-        if (p.rename(temp, dbFilename) < 0)
+        if (p.rename(temp, directory + "/" + dbFilename) < 0)
         {
             log.println(p.getpid() + ":C Error moving temp DB file " + temp + " on the final destination " + dbFilename
                 + ": errno " + p.errno());
@@ -551,7 +560,7 @@ final class KvServer implements PosixProgram, ServerControl
         {
             return "ERR Background save already in progress";
         }
-        if (!writeSnapshot(posix, db, options.dbFilename(), System.currentTimeMillis(), log))
+        if (!writeSnapshot(posix, db, dir, options.dbFilename(), System.currentTimeMillis(), log))
         {
             lastBgsaveOk = false;
             return "ERR";
@@ -594,6 +603,7 @@ final class KvServer implements PosixProgram, ServerControl
         final int reportFd = pipe[1];
         final long forkTime = System.currentTimeMillis();
         final String dbFilename = options.dbFilename();
+        final String directory = dir;
         final PrintStream childLog = log;
         final long started = System.nanoTime();
         final int pid = posix.fork(child ->
@@ -602,7 +612,7 @@ final class KvServer implements PosixProgram, ServerControl
             final Mem childMem = new Mem(child.memory(), new RefusingHeap());
             final Database view = new Database(childMem, new Values(childMem),
                 child.context().register(KEYSPACE_REGISTER));
-            if (!writeSnapshot(child, view, dbFilename, forkTime, childLog))
+            if (!writeSnapshot(child, view, directory, dbFilename, forkTime, childLog))
             {
                 return 1;
             }
@@ -646,7 +656,7 @@ final class KvServer implements PosixProgram, ServerControl
         {
             posix.kill(childPid, 9);
             posix.waitpid(childPid, (int[])null, 0);
-            posix.unlink("temp-" + childPid + ".rdb");
+            posix.unlink(dir + "/temp-" + childPid + ".rdb");
             childPid = -1;
         }
         if (doSave && save() != null)
@@ -718,8 +728,14 @@ final class KvServer implements PosixProgram, ServerControl
             }
             case "dir" ->
             {
-                return "ERR CONFIG SET failed (possibly related to argument 'dir') - this server's directory is its "
-                    + "file-system root, fixed at start (--dir)";
+                final dev.ufork.posix.Stat stat = value.startsWith("/") ? posix.stat(value) : null;
+                if (stat == null || !dev.ufork.posix.Stat.S_ISDIR(stat.mode()))
+                {
+                    return "ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory";
+                }
+                dir = value.length() > 1 && value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+                config.put("dir", dir);
+                return null;
             }
             default ->
             {

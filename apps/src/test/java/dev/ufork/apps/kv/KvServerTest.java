@@ -332,6 +332,27 @@ class KvServerTest
     }
 
     @Test
+    void configSetDirMovesWhereSnapshotsGo() throws Exception
+    {
+        final Path first = Files.createTempDirectory("kv-dir-a");
+        final Path second = Files.createTempDirectory("kv-dir-b");
+        try (KvTestServer kv = new KvTestServer(first, CopyMode.COPA, "");
+            RespConnection c = new RespConnection(kv.port()))
+        {
+            assertEquals("*2\r\n$3\r\ndir\r\n$" + first.toString().length() + "\r\n" + first + "\r\n",
+                c.call("CONFIG", "GET", "dir"));
+            assertEquals("+OK\r\n", c.call("SET", "k", "v"));
+            assertEquals("+OK\r\n", c.call("CONFIG", "SET", "dir", second.toString()));
+            assertEquals("+OK\r\n", c.call("SAVE"));
+            assertTrue(Files.exists(second.resolve("dump.rdb")));
+            assertFalse(Files.exists(first.resolve("dump.rdb")));
+            assertTrue(c.call("CONFIG", "SET", "dir", second.resolve("missing").toString()).startsWith("-ERR"));
+            assertTrue(c.call("CONFIG", "SET", "dir", "relative").startsWith("-ERR"));
+            checkRdb(second.resolve("dump.rdb"));
+        }
+    }
+
+    @Test
     void aFullDiskLeavesThePreviousDumpIntact() throws Exception
     {
         final Path mount = Files.createTempDirectory("kv-full");

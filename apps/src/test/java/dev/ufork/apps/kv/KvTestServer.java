@@ -35,7 +35,7 @@ final class KvTestServer implements AutoCloseable
         final KvOptions options = new KvOptions(0, "127.0.0.1", dir, "dump.rdb", mode, 256L << 20, save);
         final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(4L << 30), mode, 256L << 20,
             IsolationLevel.ADVERSARIAL);
-        this.system = PosixSystem.boot(PosixConfig.of(kernel, dir).withMaxOpenFiles(1024));
+        this.system = PosixSystem.boot(PosixConfig.of(kernel, Path.of("/")).withMaxOpenFiles(1024));
         this.server = new KvServer(options, new PrintStream(logBytes, true, StandardCharsets.UTF_8));
         this.pid = system.spawn(options.areaBytes(), server);
         Thread.ofVirtual().start(() ->
