@@ -47,7 +47,7 @@ public final class AddressSpace implements AutoCloseable
             this.tagSegment = NativeMemory.reserve(TagBitmap.tagBytesFor(size), arena);
             this.summarySegment = NativeMemory.reserve(TagBitmap.summaryBytesFor(size), arena);
             final TagBitmap tags = new TagBitmap(tagSegment, summarySegment, size);
-            this.ownership = new AreaOwnership(NativeMemory.reserve(AreaOwnership.bytesFor(size), arena));
+            this.ownership = new AreaOwnership(NativeMemory.reserve(AreaOwnership.bytesFor(size), arena), size);
             this.memory = new TaggedMemory(data, tags, new PageLocks(config.lockStripes()), ownership);
             this.allocator = new AreaAllocator(this, config.guardBytes(), size, config.warmRetainBytes());
         }
