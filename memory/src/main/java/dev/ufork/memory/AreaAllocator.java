@@ -1,5 +1,6 @@
 package dev.ufork.memory;
 
+import java.util.BitSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,8 +14,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * Why the warm cache: the first touch of a page costs a kernel fault (about 2.8 µs per 4 KiB on our machines),
  * while re-zeroing a resident page costs tens of nanoseconds. Fork and exit churn areas of the same size, so exact-size
- * reuse catches most of them. Memory beyond the retention limit is given back with {@code madvise(MADV_DONTNEED)},
- * oldest first, so the resident size falls when areas are freed.
+ * reuse catches most of them. A warm area counts its size against the retention limit, or, if its size alone is
+ * above the limit, its resident bytes (measured at free with {@code mincore}), so that a huge area that was hardly
+ * touched stays warm too. Memory beyond the limit is given back with {@code madvise(MADV_DONTNEED)}, oldest first,
+ * so the resident size falls when areas are freed. A zeroed area taken from the cache has only its resident pages
+ * zeroed.
  * <p>
  * Thread safety: safe for concurrent use. The warm cache is a lock-free deque, so the fork/exit churn of same-sized
  * areas takes no lock; only carving cold memory and returning it takes the cold-extent lock, and the
@@ -22,17 +26,22 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class AreaAllocator
 {
-    /** A freed, resident area; {@code taken} makes sure exactly one thread reuses or releases it. */
+    /**
+     * A freed, resident area; {@code taken} makes sure exactly one thread reuses or releases it. {@code bytes} is what
+     * it counts against the retention limit: its size, or its resident bytes if it was measured.
+     */
     private static final class WarmExtent
     {
         final long base;
         final long size;
+        final long bytes;
         final AtomicBoolean taken = new AtomicBoolean();
 
-        WarmExtent(final long base, final long size)
+        WarmExtent(final long base, final long size, final long bytes)
         {
             this.base = base;
             this.size = size;
+            this.bytes = bytes;
         }
     }
 
@@ -83,16 +92,33 @@ final class AreaAllocator
             if (extent.size == size && (extent.base & (alignment - 1)) == 0 && extent.taken.compareAndSet(false, true))
             {
                 warm.removeFirstOccurrence(extent);
-                warmBytes.addAndGet(-size);
+                warmBytes.addAndGet(-extent.bytes);
                 if (init == AreaInit.ZEROED)
                 {
-                    // Nobody else can reach a free area, so a raw fill is safe; its tags were cleared at free.
-                    space.memory().segment().asSlice(extent.base, size).fill((byte)0);
+                    zeroResidentPages(extent.base, size);
                 }
                 return admit(extent.base, size);
             }
         }
         return null;
+    }
+
+    /**
+     * Zeroes the pages of a free range that are resident; the others read zero already, and filling them would make
+     * them resident (a 1 GiB area that held 1 MiB costs a {@code mincore} and 1 MiB of stores, not 1 GiB of faults).
+     * Nobody else can reach a free area, so a raw fill is safe, and its residency cannot change meanwhile; its tags
+     * were cleared at free.
+     */
+    private void zeroResidentPages(final long base, final long size)
+    {
+        final BitSet resident = space.residentPages(base, size);
+        for (int first = resident.nextSetBit(0); first >= 0; first = resident.nextSetBit(first))
+        {
+            final int end = resident.nextClearBit(first);
+            space.memory().segment().asSlice(base + ((long)first << Geometry.PAGE_SHIFT),
+                (long)(end - first) << Geometry.PAGE_SHIFT).fill((byte)0);
+            first = end;
+        }
     }
 
     private long takeCold(final long size, final long alignment)
@@ -148,13 +174,21 @@ final class AreaAllocator
         liveAreas.decrementAndGet();
         // Stale capabilities into the area must not survive into its next owner.
         space.memory().tags().clearRange(area.base(), area.size());
-        if (area.size() > retainLimit)
+        long bytes = area.size();
+        if (bytes > retainLimit)
         {
-            releaseToCold(area.base(), area.size());
-            return;
+            // Counting its size, it would never be kept: count what is resident instead (one mincore), so that a
+            // large area its owner hardly touched (a forked child that copied a few pages) stays warm for the next
+            // fork of its size, instead of costing that fork a fault per page it copies.
+            bytes = retainLimit == 0 ? bytes : space.residentBytes(area.base(), area.size());
+            if (bytes > retainLimit)
+            {
+                releaseToCold(area.base(), area.size());
+                return;
+            }
         }
-        warm.addFirst(new WarmExtent(area.base(), area.size()));
-        warmBytes.addAndGet(area.size());
+        warm.addFirst(new WarmExtent(area.base(), area.size(), bytes));
+        warmBytes.addAndGet(bytes);
         while (warmBytes.get() > retainLimit)
         {
             final WarmExtent oldest = warm.pollLast();
@@ -164,7 +198,7 @@ final class AreaAllocator
             }
             if (oldest.taken.compareAndSet(false, true))
             {
-                warmBytes.addAndGet(-oldest.size);
+                warmBytes.addAndGet(-oldest.bytes);
                 releaseToCold(oldest.base, oldest.size);
             }
         }
@@ -178,7 +212,7 @@ final class AreaAllocator
         {
             if (extent.taken.compareAndSet(false, true))
             {
-                warmBytes.addAndGet(-extent.size);
+                warmBytes.addAndGet(-extent.bytes);
                 releaseToCold(extent.base, extent.size);
             }
         }

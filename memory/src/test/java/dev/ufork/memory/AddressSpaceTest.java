@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -521,6 +522,61 @@ class AddressSpaceTest
         assertEquals(0, space.residentBytes(x.base(), x.size()), "the oldest warm area was given back");
         assertEquals(z.base(), space.allocate(512 << 10).base(), "most recently freed first");
         assertEquals(y.base(), space.allocate(512 << 10).base());
+    }
+
+    /**
+     * An area whose size is above the retention limit but that holds only a few resident pages stays warm,
+     * counting those pages, and the next area of its size gets it back; one with more resident bytes than the limit
+     * is given back at once.
+     */
+    @Test
+    void shouldKeepAHardlyTouchedAreaAboveTheLimitWarmCountingItsResidentBytes()
+    {
+        final AddressSpace space = reserve(AddressSpaceConfig.ofSize(64 * MIB).withWarmRetain(MIB));
+        final long size = 8 * MIB;
+        final Area sparse = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        space.memory().storeLong(sparse.base(), 1);
+        space.memory().storeLong(sparse.base() + 5 * MIB, 2);
+        space.free(sparse);
+        assertEquals(2 * PAGE_SIZE, space.warmBytes(), "two resident pages count, not 8 MiB");
+        assertEquals(2 * PAGE_SIZE, space.residentBytes(sparse.base(), size), "and stay resident");
+        final Area again = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        assertEquals(sparse.base(), again.base(), "the warm area comes back");
+        assertEquals(0, space.warmBytes());
+
+        space.memory().fill(again.base(), 2 * MIB, (byte)1);
+        space.free(again);
+        assertEquals(0, space.warmBytes(), "2 MiB resident is above the 1 MiB limit");
+        assertEquals(0, space.residentBytes(again.base(), size), "so it was given back");
+    }
+
+    /**
+     * A zeroed area taken from the warm cache reads zero, and zeroing it made resident only the pages that already
+     * were: the others read zero anyway.
+     */
+    @Test
+    void shouldZeroOnlyTheResidentPagesOfARecycledArea()
+    {
+        final AddressSpace space = reserve(AddressSpaceConfig.ofSize(64 * MIB).withWarmRetain(8 * MIB));
+        final long size = MIB;
+        final Area dirty = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        final long[] pages = {0, 3, 4, 100, 255};
+        for (final long page : pages)
+        {
+            space.memory().fill(dirty.base() + page * PAGE_SIZE, PAGE_SIZE, (byte)0x5A);
+        }
+        space.free(dirty);
+        final Area recycled = space.allocate(size, size, AreaInit.ZEROED);
+        assertEquals(dirty.base(), recycled.base(), "the warm area is reused");
+        final BitSet expected = new BitSet();
+        for (final long page : pages)
+        {
+            expected.set((int)page);
+        }
+        assertEquals(expected, space.residentPages(recycled.base(), size), "no page became resident");
+        final byte[] bytes = new byte[(int)size];
+        space.memory().loadBytes(recycled.base(), bytes, 0, bytes.length);
+        assertArrayEquals(new byte[(int)size], bytes, "a ZEROED area reads zero");
     }
 
     @Test
