@@ -72,7 +72,7 @@ public final class Kernel implements AutoCloseable
         {
             this.memoryRoot = CapabilityRoots.memoryRoot(space);
             this.kernelMemory = new CapabilityMemory(space);
-            this.sharing = new Sharing(space.memory(), Relocators.fromSystemProperty(), statistics);
+            this.sharing = new Sharing(space, Relocators.fromSystemProperty(), statistics);
             this.entries = new KernelEntries(memoryRoot, space.allocate(MIN_AREA, MIN_AREA, AreaInit.ZEROED));
             this.init = new MicroProcess(this, nextPid.getAndIncrement(), space.allocate(MIN_AREA, MIN_AREA,
                 AreaInit.ZEROED), null, null, false, new SignalState());
