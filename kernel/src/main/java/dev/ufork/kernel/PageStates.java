@@ -134,9 +134,13 @@ final class PageStates
      * Ends all copying into the area before it is freed: every SHARED page becomes PRIVATE without a copy, and this
      * waits for pages that are being copied right now. Afterwards no thread will write into the area. Costs one step
      * per leaf slot and per word of the leaves that exist.
+     *
+     * @return how many pages were PRIVATE before (or became so by a copy that was running): at most the pages that
+     *         copies wrote, the rest of the area having been written by nobody since the fork.
      */
-    void retire()
+    int retire()
     {
+        int copied = 0;
         for (int slot = 0; slot < leaves.length; slot++)
         {
             final long[] leaf = (long[])LEAVES.compareAndExchange(leaves, slot, null, RETIRED);
@@ -158,11 +162,13 @@ final class PageStates
                     }
                     if (word == ALL_PRIVATE || WORDS.compareAndSet(leaf, index, word, ALL_PRIVATE))
                     {
+                        copied += Long.bitCount(word & ALL_PRIVATE);
                         break;
                     }
                 }
             }
         }
+        return copied;
     }
 
     /**

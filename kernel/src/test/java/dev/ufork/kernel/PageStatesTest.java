@@ -61,7 +61,7 @@ class PageStatesTest
             assertTrue(states.transition(LEAF + 1, PageStates.SHARED, PageStates.COPYING));
             assertTrue(states.transition(LEAF + 1, PageStates.COPYING, PageStates.PRIVATE));
         }
-        states.retire();
+        assertEquals(pages > LEAF ? 1 : 0, states.retire(), "retire counts the pages that were copied");
         assertEquals(pages, states.privateCount(), "every page of the area, and none beyond it");
         for (int page = 0; page < pages; page++)
         {

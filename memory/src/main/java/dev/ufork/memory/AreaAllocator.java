@@ -81,7 +81,7 @@ final class AreaAllocator
                 + " in a space of " + space.size() + " bytes (" + liveAreas.get() + " live areas, " + liveBytes.get()
                 + " bytes live, largest free extent " + largestColdExtent() + " bytes)");
         }
-        return admit(base, size);
+        return admit(base, size, 0);
     }
 
     private Area takeWarm(final long size, final long alignment, final AreaInit init)
@@ -97,7 +97,7 @@ final class AreaAllocator
                 {
                     zeroResidentPages(extent.base, size);
                 }
-                return admit(extent.base, size);
+                return admit(extent.base, size, extent.bytes);
             }
         }
         return null;
@@ -149,14 +149,18 @@ final class AreaAllocator
         }
     }
 
-    private Area admit(final long base, final long size)
+    private Area admit(final long base, final long size, final long resident)
     {
         liveBytes.addAndGet(size);
         liveAreas.incrementAndGet();
-        return new Area(space, base, size);
+        return new Area(space, base, size, resident);
     }
 
-    void free(final Area area)
+    /**
+     * @param written at most how many bytes of the area its owner made resident since it was allocated, or -1 if
+     *                unknown; with it a huge area that was hardly written is accounted without measuring it.
+     */
+    void free(final Area area, final long written)
     {
         if (area.space() != space)
         {
@@ -174,18 +178,19 @@ final class AreaAllocator
         liveAreas.decrementAndGet();
         // Stale capabilities into the area must not survive into its next owner.
         space.memory().tags().clearRange(area.base(), area.size());
-        long bytes = area.size();
+        // What the area counts against the limit: its size, or less if it is known to hold less. Above the limit
+        // it would not be kept, so the resident bytes are measured (one mincore over the area), so that a large
+        // area its owner hardly touched (a forked child that copied a few pages) stays warm for the next fork of
+        // its size, instead of costing that fork a fault per page it copies.
+        long bytes = written < 0 ? area.size() : Math.min(area.size(), area.residentAtAllocation() + written);
+        if (bytes > retainLimit && retainLimit > 0)
+        {
+            bytes = space.residentBytes(area.base(), area.size());
+        }
         if (bytes > retainLimit)
         {
-            // Counting its size, it would never be kept: count what is resident instead (one mincore), so that a
-            // large area its owner hardly touched (a forked child that copied a few pages) stays warm for the next
-            // fork of its size, instead of costing that fork a fault per page it copies.
-            bytes = retainLimit == 0 ? bytes : space.residentBytes(area.base(), area.size());
-            if (bytes > retainLimit)
-            {
-                releaseToCold(area.base(), area.size());
-                return;
-            }
+            releaseToCold(area.base(), area.size());
+            return;
         }
         warm.addFirst(new WarmExtent(area.base(), area.size(), bytes));
         warmBytes.addAndGet(bytes);

@@ -551,6 +551,30 @@ class AddressSpaceTest
     }
 
     /**
+     * Freed with a bound on what its owner wrote, an area counts that bound plus what was resident when it was
+     * allocated, without being measured; a bound above the limit makes the space measure it after all.
+     */
+    @Test
+    void shouldCountTheOwnersBoundOnWrittenBytesWithoutMeasuring()
+    {
+        final AddressSpace space = reserve(AddressSpaceConfig.ofSize(64 * MIB).withWarmRetain(MIB));
+        final long size = 8 * MIB;
+        final Area area = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        space.memory().storeLong(area.base(), 1);
+        space.memory().storeLong(area.base() + MIB, 1);
+        space.free(area, 3 * PAGE_SIZE);
+        assertEquals(3 * PAGE_SIZE, space.warmBytes(), "the owner's bound, not the two resident pages measured");
+        final Area again = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        assertEquals(area.base(), again.base());
+        space.free(again, 0);
+        assertEquals(3 * PAGE_SIZE, space.warmBytes(), "what was resident at allocation still counts");
+        final Area third = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        space.free(third, 4 * MIB);
+        assertEquals(2 * PAGE_SIZE, space.warmBytes(), "a bound above the limit is replaced by the measure");
+        assertThrows(IllegalArgumentException.class, () -> space.free(space.allocate(size), -1));
+    }
+
+    /**
      * A zeroed area taken from the warm cache reads zero, and zeroing it made resident only the pages that already
      * were: the others read zero anyway.
      */
