@@ -2,6 +2,7 @@ package dev.ufork.memory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 
 /**
  * Which thread, if any, has an area of the space to itself. Zero means shared; otherwise the owner's
@@ -18,9 +19,14 @@ import java.lang.foreign.ValueLayout;
  * area's range is cut into the largest aligned blocks that it covers whole (a 1 GiB area aligned to its size is 64
  * block words, a 64 GiB one 16) and chunks at its unaligned ends, at most 2 × 255 words per finer level; an address's
  * owner is the first non-zero word on its way from chunk to 4 GiB block. Areas never overlap and each sets and clears
- * exactly the words its own range cuts into, so at most one word on that way belongs to a live area. A store into an
- * area smaller than 16 MiB (and every area's ends) finds its owner in the chunk word, as before; one into a larger
- * area reads one or two more words, on the same few cache lines for the whole area.
+ * exactly the words its own range cuts into (and the chunk words below, see next), so every non-zero word on that
+ * way is the same live area's.
+ * <p>
+ * <b>Chunk words filled on first use.</b> So that the confined store reads one word in every area, the owner's
+ * first store into a chunk of an area recorded in the coarser levels copies the owner into the chunk word, and
+ * marks the chunk's 16 MiB block as holding such copies (a bit per block). Whoever changes the block's (or its
+ * 4 GiB block's) owner zeroes the chunk words of the marked blocks first, so the cost of confining and releasing
+ * follows the blocks the owner used, not the area's size.
  * <p>
  * Thread safety: owner words are read with plain loads. Changing an area's owner requires that no thread other
  * than the caller is accessing the area (e.g. before the µprocess starts or after it stopped).
@@ -40,9 +46,15 @@ final class AreaOwnership
 
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG;
 
+    private static final VarHandle ATOMIC_WORD = WORD.varHandle();
+    /** Chunk words per 16 MiB block. */
+    private static final long CHUNKS_PER_BLOCK = 1L << (BLOCK_SHIFT - CHUNK_SHIFT);
+
     private final MemorySegment chunks;
     private final MemorySegment blocks;
     private final MemorySegment supers;
+    /** A bit per 16 MiB block: some of its chunk words were filled on first use. */
+    private final MemorySegment filled;
 
     /** @param owners a zeroed range of {@link #bytesFor(long)} bytes. */
     AreaOwnership(final MemorySegment owners, final long spaceSize)
@@ -51,13 +63,15 @@ final class AreaOwnership
         final long blockBytes = levelBytes(spaceSize, BLOCK_SHIFT);
         this.chunks = owners.asSlice(0, chunkBytes);
         this.blocks = owners.asSlice(chunkBytes, blockBytes);
-        this.supers = owners.asSlice(chunkBytes + blockBytes, levelBytes(spaceSize, SUPER_SHIFT));
+        final long superBytes = levelBytes(spaceSize, SUPER_SHIFT);
+        this.supers = owners.asSlice(chunkBytes + blockBytes, superBytes);
+        this.filled = owners.asSlice(chunkBytes + blockBytes + superBytes, levelBytes(spaceSize, BLOCK_SHIFT + 6));
     }
 
     static long bytesFor(final long spaceSize)
     {
         return levelBytes(spaceSize, CHUNK_SHIFT) + levelBytes(spaceSize, BLOCK_SHIFT)
-            + levelBytes(spaceSize, SUPER_SHIFT);
+            + levelBytes(spaceSize, SUPER_SHIFT) + levelBytes(spaceSize, BLOCK_SHIFT + 6);
     }
 
     private static long levelBytes(final long spaceSize, final int shift)
@@ -80,7 +94,8 @@ final class AreaOwnership
 
     /**
      * Sets the owner of every address in {@code [base, base + size)}, both multiples of {@link #CHUNK_SIZE}; undo
-     * with the same range and {@link #SHARED}. Writes at most about a thousand words, whatever the size.
+     * with the same range and {@link #SHARED}. Writes at most about a thousand words, plus 256 per 16 MiB block in
+     * which the previous owner stored.
      */
     void assign(final long base, final long size, final long owner)
     {
@@ -90,11 +105,16 @@ final class AreaOwnership
         {
             if ((at & ((1L << SUPER_SHIFT) - 1)) == 0 && end - at >= 1L << SUPER_SHIFT)
             {
+                for (long block = at >>> BLOCK_SHIFT; block < (at + (1L << SUPER_SHIFT)) >>> BLOCK_SHIFT; block += 64)
+                {
+                    clearFilledChunks(block, 64);
+                }
                 supers.set(WORD, (at >>> SUPER_SHIFT) << 3, owner);
                 at += 1L << SUPER_SHIFT;
             }
             else if ((at & ((1L << BLOCK_SHIFT) - 1)) == 0 && end - at >= 1L << BLOCK_SHIFT)
             {
+                clearFilledChunks(at >>> BLOCK_SHIFT, 1);
                 blocks.set(WORD, (at >>> BLOCK_SHIFT) << 3, owner);
                 at += 1L << BLOCK_SHIFT;
             }
@@ -103,6 +123,29 @@ final class AreaOwnership
                 chunks.set(WORD, (at >>> CHUNK_SHIFT) << 3, owner);
                 at += CHUNK_SIZE;
             }
+        }
+    }
+
+    /**
+     * Zeroes the chunk words filled on first use in the {@code count} blocks from {@code first} (1, or 64 from a
+     * multiple of 64), and forgets that they were.
+     */
+    private void clearFilledChunks(final long first, final int count)
+    {
+        final long offset = (first >>> 6) << 3;
+        final long word = filled.get(WORD, offset);
+        final long mask = count == 64 ? -1L : 1L << first;
+        long marked = word & mask;
+        if (marked == 0)
+        {
+            return;
+        }
+        ATOMIC_WORD.getAndBitwiseAnd(filled, offset, ~mask);
+        while (marked != 0)
+        {
+            final long block = (first & -64L) + Long.numberOfTrailingZeros(marked);
+            chunks.asSlice((block * CHUNKS_PER_BLOCK) << 3, CHUNKS_PER_BLOCK << 3).fill((byte)0);
+            marked &= marked - 1;
         }
     }
 
@@ -126,16 +169,39 @@ final class AreaOwnership
     }
 
     /**
-     * The confined store's check: one load and a compare for areas under 16 MiB.
+     * The confined store's check: one load and a compare (after the owner's first store into the chunk).
      *
      * @param address an address.
      * @return whether the current thread owns its chunk.
      */
     boolean ownedByCurrentThread(final long address)
     {
-        final long owner = chunks.get(WORD, (address >>> CHUNK_SHIFT) << 3);
+        final long offset = (address >>> CHUNK_SHIFT) << 3;
+        final long owner = chunks.get(WORD, offset);
         final long current = Thread.currentThread().threadId();
-        return owner == current || owner == SHARED && coarseOwnerOf(address) == current;
+        return owner == current || owner == SHARED && claimChunk(address, offset, current);
+    }
+
+    /**
+     * The owner's first store into a chunk of an area recorded in the coarser levels: copies the owner into the
+     * chunk word, so that later stores read one word, after marking the block so that a change of owner clears it.
+     *
+     * @return whether the current thread owns the chunk.
+     */
+    private boolean claimChunk(final long address, final long offset, final long current)
+    {
+        if (coarseOwnerOf(address) != current)
+        {
+            return false;
+        }
+        final long block = address >>> BLOCK_SHIFT;
+        final long filledOffset = (block >>> 6) << 3;
+        if ((filled.get(WORD, filledOffset) & (1L << block)) == 0)
+        {
+            ATOMIC_WORD.getAndBitwiseOr(filled, filledOffset, 1L << block);
+        }
+        chunks.set(WORD, offset, current);
+        return true;
     }
 
     static WrongThreadException wrongThread(final long address, final long owner)

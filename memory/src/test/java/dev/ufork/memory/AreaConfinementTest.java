@@ -165,8 +165,9 @@ class AreaConfinementTest
     /**
      * Areas large enough to be recorded in the 16 MiB and 4 GiB levels, with ends that are not aligned to them (so
      * every level holds part of the area): the owner's stores work everywhere, another thread's are refused at each
-     * end and across every level boundary, {@code share} and {@code free} clear every level, and the small areas later
-     * carved out of the same range start shared, without their neighbours' old owner.
+     * end and across every level boundary, {@code share}, confining to another thread and {@code free} clear every
+     * level and the chunk words the owner's stores filled, and the small areas later carved out of the same range
+     * start shared, without their neighbours' old owner.
      */
     @Test
     void shouldConfineAndReleaseAreasRecordedInTheCoarseLevels() throws InterruptedException
@@ -201,7 +202,22 @@ class AreaConfinementTest
             assertEquals(0, space.ownership().ownerOf(at), "shared: 0x" + Long.toHexString(at));
             assertEquals(null, onOtherThread(() -> memory.storeLong(at, 2)), "shared: 0x" + Long.toHexString(at));
         }
+        // Confined to another thread straight away: the chunk words the first owner's stores filled must go too.
+        final Thread other = new Thread(() ->
+        {
+        });
+        big.confineTo(other);
+        for (final long at : probes)
+        {
+            assertEquals(other.threadId(), space.ownership().ownerOf(at), "re-confined: 0x" + Long.toHexString(at));
+            assertThrows(WrongThreadException.class, () -> memory.storeLong(at, 4),
+                "the first owner after re-confining: 0x" + Long.toHexString(at));
+        }
         big.confineTo(Thread.currentThread());
+        for (final long at : probes)
+        {
+            memory.storeLong(at, 5);
+        }
         space.free(big);
         final Area small = space.allocate(4 * CHUNK, CHUNK, AreaInit.ZEROED);
         final Area inBlock = space.allocate(block, block, AreaInit.ZEROED);
