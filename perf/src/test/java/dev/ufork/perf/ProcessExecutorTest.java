@@ -1,6 +1,8 @@
 package dev.ufork.perf;
 
 import dev.ufork.capability.Capability;
+import dev.ufork.capability.CapabilityFault;
+import dev.ufork.capability.FaultCause;
 import dev.ufork.kernel.ProcessContext;
 import org.junit.jupiter.api.Test;
 
@@ -34,9 +36,10 @@ class ProcessExecutorTest
             });
             context = task.get(1, TimeUnit.MINUTES);
             assertTrue(context.getpid() > 1, "a µprocess, not init: " + context);
-            // The reason the executor exists: the area is confined to the worker's thread.
-            assertThrows(WrongThreadException.class,
+            // The reason the executor exists: a µprocess's memory serves only its own thread (ISOLATION elsewhere).
+            final CapabilityFault fault = assertThrows(CapabilityFault.class,
                 () -> context.memory().storeLong(context.area().add(4096), 0, 1));
+            assertEquals(FaultCause.ISOLATION, fault.faultCause());
         }
         finally
         {
