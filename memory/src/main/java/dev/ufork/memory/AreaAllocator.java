@@ -14,11 +14,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * Why the warm cache: the first touch of a page costs a kernel fault (about 2.8 µs per 4 KiB on our machines),
  * while re-zeroing a resident page costs tens of nanoseconds. Fork and exit churn areas of the same size, so exact-size
- * reuse catches most of them. A warm area counts its size against the retention limit, or, if its size alone is
- * above the limit, its resident bytes (measured at free with {@code mincore}), so that a huge area that was hardly
- * touched stays warm too. Memory beyond the limit is given back with {@code madvise(MADV_DONTNEED)}, oldest first,
- * so the resident size falls when areas are freed. A zeroed area taken from the cache has only its resident pages
- * zeroed.
+ * reuse catches most of them. A warm area counts its size against the retention limit, or less where that is
+ * known: its owner's bound on the bytes it wrote plus what was resident when it got the area
+ * ({@link AddressSpace#free(Area, long)}), or, if that is still above the limit, its resident bytes measured at free
+ * with {@code mincore}; so a huge area that was hardly touched stays warm too. Memory beyond the limit is given back
+ * with {@code madvise(MADV_DONTNEED)}, oldest first, so the resident size falls when areas are freed. A zeroed area
+ * taken from the cache has only its resident pages zeroed.
  * <p>
  * Thread safety: safe for concurrent use. The warm cache is a lock-free deque, so the fork/exit churn of same-sized
  * areas takes no lock; only carving cold memory and returning it takes the cold-extent lock, and the
@@ -28,7 +29,8 @@ final class AreaAllocator
 {
     /**
      * A freed, resident area; {@code taken} makes sure exactly one thread reuses or releases it. {@code bytes} is what
-     * it counts against the retention limit: its size, or its resident bytes if it was measured.
+     * it counts against the retention limit: at least its resident bytes, at most its size (see
+     * {@link AreaAllocator#free}).
      */
     private static final class WarmExtent
     {
