@@ -100,21 +100,18 @@ final class AreaOwnership
     void assign(final long base, final long size, final long owner)
     {
         final long end = base + size;
+        // The 16 MiB blocks the range covers whole are the ones recorded in the coarser levels.
+        clearFilledChunks((base + (1L << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT, end >>> BLOCK_SHIFT);
         long at = base;
         while (at < end)
         {
             if ((at & ((1L << SUPER_SHIFT) - 1)) == 0 && end - at >= 1L << SUPER_SHIFT)
             {
-                for (long block = at >>> BLOCK_SHIFT; block < (at + (1L << SUPER_SHIFT)) >>> BLOCK_SHIFT; block += 64)
-                {
-                    clearFilledChunks(block, 64);
-                }
                 supers.set(WORD, (at >>> SUPER_SHIFT) << 3, owner);
                 at += 1L << SUPER_SHIFT;
             }
             else if ((at & ((1L << BLOCK_SHIFT) - 1)) == 0 && end - at >= 1L << BLOCK_SHIFT)
             {
-                clearFilledChunks(at >>> BLOCK_SHIFT, 1);
                 blocks.set(WORD, (at >>> BLOCK_SHIFT) << 3, owner);
                 at += 1L << BLOCK_SHIFT;
             }
@@ -127,25 +124,30 @@ final class AreaOwnership
     }
 
     /**
-     * Zeroes the chunk words filled on first use in the {@code count} blocks from {@code first} (1, or 64 from a
-     * multiple of 64), and forgets that they were.
+     * Zeroes the chunk words filled on first use in the blocks {@code [first, end)}, all of one area, and forgets
+     * that they were: one read per 64 blocks, and 256 words per marked block.
      */
-    private void clearFilledChunks(final long first, final int count)
+    private void clearFilledChunks(final long first, final long end)
     {
-        final long offset = (first >>> 6) << 3;
-        final long word = filled.get(WORD, offset);
-        final long mask = count == 64 ? -1L : 1L << first;
-        long marked = word & mask;
-        if (marked == 0)
+        long block = first;
+        while (block < end)
         {
-            return;
-        }
-        ATOMIC_WORD.getAndBitwiseAnd(filled, offset, ~mask);
-        while (marked != 0)
-        {
-            final long block = (first & -64L) + Long.numberOfTrailingZeros(marked);
-            chunks.asSlice((block * CHUNKS_PER_BLOCK) << 3, CHUNKS_PER_BLOCK << 3).fill((byte)0);
-            marked &= marked - 1;
+            final long stop = Math.min(end, (block | 63) + 1);
+            final long offset = (block >>> 6) << 3;
+            // Bits [block, stop) of this word: stop - block of them, from bit (block & 63).
+            final long mask = (stop - block == 64 ? -1L : (1L << (stop - block)) - 1) << block;
+            long marked = filled.get(WORD, offset) & mask;
+            if (marked != 0)
+            {
+                ATOMIC_WORD.getAndBitwiseAnd(filled, offset, ~marked);
+                while (marked != 0)
+                {
+                    final long at = (block & -64L) + Long.numberOfTrailingZeros(marked);
+                    chunks.asSlice((at * CHUNKS_PER_BLOCK) << 3, CHUNKS_PER_BLOCK << 3).fill((byte)0);
+                    marked &= marked - 1;
+                }
+            }
+            block = stop;
         }
     }
 
