@@ -10,6 +10,7 @@ import dev.ufork.memory.AddressSpace;
 import dev.ufork.memory.AddressSpaceExhaustedException;
 import dev.ufork.memory.Area;
 import dev.ufork.memory.AreaInit;
+import dev.ufork.memory.Geometry;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -72,7 +73,7 @@ public final class Kernel implements AutoCloseable
         {
             this.memoryRoot = CapabilityRoots.memoryRoot(space);
             this.kernelMemory = new CapabilityMemory(space);
-            this.sharing = new Sharing(space.memory(), Relocators.fromSystemProperty(), statistics);
+            this.sharing = new Sharing(space, Relocators.fromSystemProperty(), statistics);
             this.entries = new KernelEntries(memoryRoot, space.allocate(MIN_AREA, MIN_AREA, AreaInit.ZEROED));
             this.init = new MicroProcess(this, nextPid.getAndIncrement(), space.allocate(MIN_AREA, MIN_AREA,
                 AreaInit.ZEROED), null, null, false, new SignalState());
@@ -533,14 +534,24 @@ public final class Kernel implements AutoCloseable
     {
         sharing.detachSharers(zombie);
         zombie.sharers.clear();
+        long copied = -1;
         if (zombie.states != null)
         {
-            zombie.states.retire();
+            // A forked µprocess writes only pages it has copied (stores and copies go to private pages only), so
+            // the space can account for its area's memory without measuring the whole area.
+            copied = (long)zombie.states.retire() << Geometry.PAGE_SHIFT;
             zombie.source.sharers.removeIf(s -> s.child() == zombie);
         }
         zombie.state = MicroProcess.State.REAPED;
         table.remove(zombie.pid);
-        space.free(zombie.area);
+        if (copied >= 0)
+        {
+            space.free(zombie.area, copied);
+        }
+        else
+        {
+            space.free(zombie.area);
+        }
     }
 
     /** Discards pages of a µprocess's area, on its own thread; see {@link ProcessContext#discard}. */

@@ -50,17 +50,32 @@ final class LiveMetrics implements KernelMetrics
         return live;
     }
 
+    /**
+     * Resident pages that are the µprocess's own. A forked µprocess asks residency only where its page states have
+     * leaves (pages elsewhere are all SHARED), so the cost follows what it copied, not the size of its area.
+     */
     @Override
     public long privateBytes(final int pid)
     {
         final MicroProcess process = kernel.process(pid);
-        final BitSet resident = kernel.space().residentPages(process.base, process.area.size());
-        long pages = 0;
-        for (int page = resident.nextSetBit(0); page >= 0 && page < process.pages; page = resident.nextSetBit(page + 1))
+        final PageStates states = process.states;
+        if (states == null)
         {
-            if (process.isPagePrivate(page))
+            return process.area.usage().committedBytes();
+        }
+        long pages = 0;
+        for (int slot = states.nextLeaf(0); slot >= 0; slot = states.nextLeaf(slot + 1))
+        {
+            final int first = slot << PageStates.LEAF_SHIFT;
+            final int count = Math.min(PageStates.LEAF_PAGES, process.pages - first);
+            final BitSet resident = kernel.space().residentPages(process.pageAddress(first),
+                (long)count << Geometry.PAGE_SHIFT);
+            for (int i = resident.nextSetBit(0); i >= 0 && i < count; i = resident.nextSetBit(i + 1))
             {
-                pages++;
+                if (states.isPrivate(first + i))
+                {
+                    pages++;
+                }
             }
         }
         return pages * Geometry.PAGE_SIZE;

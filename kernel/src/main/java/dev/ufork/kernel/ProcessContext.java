@@ -87,13 +87,25 @@ public final class ProcessContext
     }
 
     /**
-     * @return the capability over this µprocess's area from the first byte the program may use freely
-     *         ({@link RegisterFileDescriptor#SIZE}) to its end.
+     * The capability over the part of the area a program may use freely: from the end of the register file
+     * ({@link RegisterFileDescriptor#SIZE}) to the area's end, with its start rounded up to where CHERI Concentrate
+     * can encode bounds ending at the area's end exactly. Below 4 MiB that is the register file's end itself; from
+     * 4 MiB on the start is aligned to the bounds' precision, 1/512 of the area (8 KiB into a 4 MiB area, 128 MiB
+     * into a 64 GiB one); the bytes between the register file and it are reachable through {@link #area()}. Always
+     * tagged, bounds exact, address at its base.
+     *
+     * @return the heap capability.
      */
     public Capability heap()
     {
         final Capability area = area();
-        return area.add(RegisterFileDescriptor.SIZE).setBoundsExact(area.length() - RegisterFileDescriptor.SIZE);
+        final long top = area.base() + area.length();
+        final long first = area.base() + RegisterFileDescriptor.SIZE;
+        // The alignment that the longest candidate needs is enough for every shorter one (it only grows with the
+        // length), and the area's top is aligned to the area's size, so one rounding makes the bounds exact.
+        final long mask = Capability.representableAlignmentMask(top - first);
+        final long base = (first + ~mask) & mask;
+        return area.withAddress(base).setBoundsExact(top - base);
     }
 
     /** @return this µprocess's pid. */

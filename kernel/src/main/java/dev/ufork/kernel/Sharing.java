@@ -2,10 +2,15 @@ package dev.ufork.kernel;
 
 import dev.ufork.kernel.relocation.RelocationWindow;
 import dev.ufork.kernel.relocation.Relocator;
+import dev.ufork.memory.AddressSpace;
 import dev.ufork.memory.Geometry;
 import dev.ufork.memory.PageLocks;
 import dev.ufork.memory.TaggedMemory;
 import dev.ufork.memory.os.NativeMemory;
+
+import java.util.BitSet;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * The copy-on-write engine: finds where a shared page's bytes live, copies a page into a µprocess with its
@@ -22,14 +27,16 @@ import dev.ufork.memory.os.NativeMemory;
  */
 final class Sharing
 {
+    private final AddressSpace space;
     private final TaggedMemory memory;
     private final PageLocks locks;
     private final Relocator relocator;
     private final KernelStatistics statistics;
 
-    Sharing(final TaggedMemory memory, final Relocator relocator, final KernelStatistics statistics)
+    Sharing(final AddressSpace space, final Relocator relocator, final KernelStatistics statistics)
     {
-        this.memory = memory;
+        this.space = space;
+        this.memory = space.memory();
         this.locks = memory.locks();
         this.relocator = relocator;
         this.statistics = statistics;
@@ -204,16 +211,113 @@ final class Sharing
         return memory.tags().nextTagged(address & -Geometry.GRANULE_SIZE, address + length) >= 0;
     }
 
-    /** Copies every page of {@code process} that is not yet private (an eager fork, or a source about to go). */
+    /**
+     * Makes every page of {@code process} that is not yet private its own (an eager fork, or a source about to go).
+     * A page that is not resident where its view lives reads zero and has no tags: it becomes PRIVATE without a
+     * copy (zero-filled only if {@code process}'s own page is resident), so that never-touched pages stay untouched:
+     * an eager fork of a 1 GiB µprocess that used 1 MiB copies 1 MiB. Residency is asked once per
+     * {@value PageStates#LEAF_PAGES} pages of each area involved ({@code mincore}).
+     */
     void materializeAll(final MicroProcess process, final PageCopyCause cause)
     {
         if (process.states == null)
         {
             return;
         }
-        for (int page = 0; page < process.pages; page++)
+        for (int first = 0; first < process.pages; first += PageStates.LEAF_PAGES)
         {
+            materializeBatch(process, first, Math.min(PageStates.LEAF_PAGES, process.pages - first), cause);
+        }
+    }
+
+    /**
+     * {@link #materializeAll} for {@code count} pages from {@code first}.
+     * <p>
+     * Why a page found not resident may be taken as zero: the owners are looked up first, the residency asked
+     * after, and a page is skipped only if it still has the same owner, under that owner's stripe lock. An owner
+     * gives the µprocesses reading through it their copies (under that lock) before it writes a page, and a page
+     * never stops being private, so a page whose owner has not changed since before the residency was asked has not
+     * been written since: it is still the zero page {@code mincore} saw. The destination page is still SHARED, and
+     * only a copier that has moved it to COPYING writes it; if it was not resident it is still zero when the CAS to
+     * PRIVATE succeeds, and if it was, it is zero-filled while COPYING, as a copy would be written.
+     */
+    private void materializeBatch(final MicroProcess process, final int first, final int count,
+        final PageCopyCause cause)
+    {
+        final MicroProcess[] owners = new MicroProcess[count];
+        boolean any = false;
+        for (int i = 0; i < count; i++)
+        {
+            if (!process.isPagePrivate(first + i))
+            {
+                owners[i] = physicalOwner(process.source, first + i);
+                any = true;
+            }
+        }
+        if (!any)
+        {
+            return;
+        }
+        final Map<MicroProcess, BitSet> residency = new IdentityHashMap<>();
+        final BitSet here = resident(process, first, count);
+        for (int i = 0; i < count; i++)
+        {
+            final MicroProcess owner = owners[i];
+            if (owner == null)
+            {
+                continue;
+            }
+            final int page = first + i;
+            if (!residency.computeIfAbsent(owner, o -> resident(o, first, count)).get(i)
+                && claimZeroPage(process, page, owner, here.get(i)))
+            {
+                continue;
+            }
             materialize(process, page, null, cause);
+        }
+    }
+
+    private BitSet resident(final MicroProcess process, final int first, final int count)
+    {
+        return space.residentPages(process.pageAddress(first), (long)count << Geometry.PAGE_SHIFT);
+    }
+
+    /**
+     * Makes a page PRIVATE without a copy if its view still lives in {@code owner}, where it is known to be zero:
+     * if the page is resident in {@code process}'s own area (a reused area's old bytes) it is zero-filled, and
+     * otherwise left alone. Reading the owner's page instead would map the zero page there, and {@code mincore}
+     * would count it as resident from then on.
+     *
+     * @return whether it did; if not, the page must be materialized as usual.
+     */
+    private boolean claimZeroPage(final MicroProcess process, final int page, final MicroProcess owner,
+        final boolean residentHere)
+    {
+        final int stripe = stripeOf(owner, page);
+        locks.lockStripe(stripe);
+        try
+        {
+            if (physicalOwner(process.source, page) != owner)
+            {
+                return false;
+            }
+            if (!residentHere)
+            {
+                return process.states.transition(page, PageStates.SHARED, PageStates.PRIVATE);
+            }
+            if (!process.states.transition(page, PageStates.SHARED, PageStates.COPYING))
+            {
+                return false;
+            }
+            final long address = process.pageAddress(page);
+            memory.segment().asSlice(address, Geometry.PAGE_SIZE).fill((byte)0);
+            memory.tags().clearGranules(address >>> Geometry.GRANULE_SHIFT, Geometry.GRANULES_PER_PAGE);
+            process.states.transition(page, PageStates.COPYING, PageStates.PRIVATE);
+            return true;
+        }
+        finally
+        {
+            locks.unlockStripe(stripe);
         }
     }
 

@@ -47,7 +47,7 @@ public final class AddressSpace implements AutoCloseable
             this.tagSegment = NativeMemory.reserve(TagBitmap.tagBytesFor(size), arena);
             this.summarySegment = NativeMemory.reserve(TagBitmap.summaryBytesFor(size), arena);
             final TagBitmap tags = new TagBitmap(tagSegment, summarySegment, size);
-            this.ownership = new AreaOwnership(NativeMemory.reserve(AreaOwnership.bytesFor(size), arena));
+            this.ownership = new AreaOwnership(NativeMemory.reserve(AreaOwnership.bytesFor(size), arena), size);
             this.memory = new TaggedMemory(data, tags, new PageLocks(config.lockStripes()), ownership);
             this.allocator = new AreaAllocator(this, config.guardBytes(), size, config.warmRetainBytes());
         }
@@ -150,7 +150,26 @@ public final class AddressSpace implements AutoCloseable
     public void free(final Area area)
     {
         ensureOpen();
-        allocator.free(area);
+        allocator.free(area, -1);
+    }
+
+    /**
+     * Frees an area whose owner knows how much of it it can have made resident, so that accounting for a huge,
+     * hardly written area need not measure it (see {@link AddressSpaceConfig#warmRetainBytes()}).
+     *
+     * @param area    a live area of this space.
+     * @param written at least the bytes of pages written since the area was allocated (an over-estimate is safe,
+     *                an under-estimate is not); the pages that were resident at allocation are added to it.
+     * @throws InvalidAreaException if the area is already freed or belongs to another space; nothing changes.
+     */
+    public void free(final Area area, final long written)
+    {
+        if (written < 0)
+        {
+            throw new IllegalArgumentException("written bytes must not be negative: " + written);
+        }
+        ensureOpen();
+        allocator.free(area, written);
     }
 
     /** Gives the memory of every freed-but-warm area back to the OS now. */

@@ -10,7 +10,8 @@ package dev.ufork.memory;
  *                         small offsets from it are never valid in any area. Default 64 KiB.
  * @param warmRetainBytes  how much memory of freed areas to keep resident for reuse before giving it back to the OS
  *                         with {@code madvise}. Reusing a resident page costs a memset; a released page costs a
- *                         fresh fault (about 2.8 µs per page on our machines). Default 256 MiB.
+ *                         fresh fault (about 2.8 µs per page on our machines). A freed area counts its size, or
+ *                         its resident bytes if its size alone exceeds this. 0 keeps nothing. Default 256 MiB.
  * @param lockStripes      number of page-lock stripes, a power of two. Default 4096.
  */
 public record AddressSpaceConfig(long sizeBytes, long guardBytes, long warmRetainBytes, int lockStripes)

@@ -13,14 +13,16 @@ public final class Area
     private final AddressSpace space;
     private final long base;
     private final long size;
+    private final long residentAtAllocation;
     private final AtomicBoolean live = new AtomicBoolean(true);
     private volatile long usedBytes;
 
-    Area(final AddressSpace space, final long base, final long size)
+    Area(final AddressSpace space, final long base, final long size, final long residentAtAllocation)
     {
         this.space = space;
         this.base = base;
         this.size = size;
+        this.residentAtAllocation = residentAtAllocation;
     }
 
     /** @return the first address of the area. */
@@ -129,6 +131,15 @@ public final class Area
         {
             throw new IllegalStateException(this + " is not aligned and sized to 64 KiB, the unit of confinement");
         }
+    }
+
+    /**
+     * @return at most how many bytes of the area were resident when it was allocated: 0 for fresh memory, what its
+     *         warm extent counted for reused memory.
+     */
+    long residentAtAllocation()
+    {
+        return residentAtAllocation;
     }
 
     /** @return whether this call freed the area (false if it was already freed). */

@@ -1,5 +1,6 @@
 package dev.ufork.memory;
 
+import java.util.BitSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,8 +14,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * Why the warm cache: the first touch of a page costs a kernel fault (about 2.8 µs per 4 KiB on our machines),
  * while re-zeroing a resident page costs tens of nanoseconds. Fork and exit churn areas of the same size, so exact-size
- * reuse catches most of them. Memory beyond the retention limit is given back with {@code madvise(MADV_DONTNEED)},
- * oldest first, so the resident size falls when areas are freed.
+ * reuse catches most of them. A warm area counts its size against the retention limit, or less where that is
+ * known: its owner's bound on the bytes it wrote plus what was resident when it got the area
+ * ({@link AddressSpace#free(Area, long)}), or, if that is still above the limit, its resident bytes measured at free
+ * with {@code mincore}; so a huge area that was hardly touched stays warm too. Memory beyond the limit is given back
+ * with {@code madvise(MADV_DONTNEED)}, oldest first, so the resident size falls when areas are freed. A zeroed area
+ * taken from the cache has only its resident pages zeroed.
  * <p>
  * Thread safety: safe for concurrent use. The warm cache is a lock-free deque, so the fork/exit churn of same-sized
  * areas takes no lock; only carving cold memory and returning it takes the cold-extent lock, and the
@@ -22,17 +27,23 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class AreaAllocator
 {
-    /** A freed, resident area; {@code taken} makes sure exactly one thread reuses or releases it. */
+    /**
+     * A freed, resident area; {@code taken} makes sure exactly one thread reuses or releases it. {@code bytes} is what
+     * it counts against the retention limit: at least its resident bytes, at most its size (see
+     * {@link AreaAllocator#free}).
+     */
     private static final class WarmExtent
     {
         final long base;
         final long size;
+        final long bytes;
         final AtomicBoolean taken = new AtomicBoolean();
 
-        WarmExtent(final long base, final long size)
+        WarmExtent(final long base, final long size, final long bytes)
         {
             this.base = base;
             this.size = size;
+            this.bytes = bytes;
         }
     }
 
@@ -72,7 +83,7 @@ final class AreaAllocator
                 + " in a space of " + space.size() + " bytes (" + liveAreas.get() + " live areas, " + liveBytes.get()
                 + " bytes live, largest free extent " + largestColdExtent() + " bytes)");
         }
-        return admit(base, size);
+        return admit(base, size, 0);
     }
 
     private Area takeWarm(final long size, final long alignment, final AreaInit init)
@@ -83,16 +94,33 @@ final class AreaAllocator
             if (extent.size == size && (extent.base & (alignment - 1)) == 0 && extent.taken.compareAndSet(false, true))
             {
                 warm.removeFirstOccurrence(extent);
-                warmBytes.addAndGet(-size);
+                warmBytes.addAndGet(-extent.bytes);
                 if (init == AreaInit.ZEROED)
                 {
-                    // Nobody else can reach a free area, so a raw fill is safe; its tags were cleared at free.
-                    space.memory().segment().asSlice(extent.base, size).fill((byte)0);
+                    zeroResidentPages(extent.base, size);
                 }
-                return admit(extent.base, size);
+                return admit(extent.base, size, extent.bytes);
             }
         }
         return null;
+    }
+
+    /**
+     * Zeroes the pages of a free range that are resident; the others read zero already, and filling them would make
+     * them resident (a 1 GiB area that held 1 MiB costs a {@code mincore} and 1 MiB of stores, not 1 GiB of faults).
+     * Nobody else can reach a free area, so a raw fill is safe, and its residency cannot change meanwhile; its tags
+     * were cleared at free.
+     */
+    private void zeroResidentPages(final long base, final long size)
+    {
+        final BitSet resident = space.residentPages(base, size);
+        for (int first = resident.nextSetBit(0); first >= 0; first = resident.nextSetBit(first))
+        {
+            final int end = resident.nextClearBit(first);
+            space.memory().segment().asSlice(base + ((long)first << Geometry.PAGE_SHIFT),
+                (long)(end - first) << Geometry.PAGE_SHIFT).fill((byte)0);
+            first = end;
+        }
     }
 
     private long takeCold(final long size, final long alignment)
@@ -123,14 +151,18 @@ final class AreaAllocator
         }
     }
 
-    private Area admit(final long base, final long size)
+    private Area admit(final long base, final long size, final long resident)
     {
         liveBytes.addAndGet(size);
         liveAreas.incrementAndGet();
-        return new Area(space, base, size);
+        return new Area(space, base, size, resident);
     }
 
-    void free(final Area area)
+    /**
+     * @param written at most how many bytes of the area its owner made resident since it was allocated, or -1 if
+     *                unknown; with it a huge area that was hardly written is accounted without measuring it.
+     */
+    void free(final Area area, final long written)
     {
         if (area.space() != space)
         {
@@ -148,13 +180,22 @@ final class AreaAllocator
         liveAreas.decrementAndGet();
         // Stale capabilities into the area must not survive into its next owner.
         space.memory().tags().clearRange(area.base(), area.size());
-        if (area.size() > retainLimit)
+        // What the area counts against the limit: its size, or less if it is known to hold less. Above the limit
+        // it would not be kept, so the resident bytes are measured (one mincore over the area), so that a large
+        // area its owner hardly touched (a forked child that copied a few pages) stays warm for the next fork of
+        // its size, instead of costing that fork a fault per page it copies.
+        long bytes = written < 0 ? area.size() : Math.min(area.size(), area.residentAtAllocation() + written);
+        if (bytes > retainLimit && retainLimit > 0)
+        {
+            bytes = space.residentBytes(area.base(), area.size());
+        }
+        if (bytes > retainLimit)
         {
             releaseToCold(area.base(), area.size());
             return;
         }
-        warm.addFirst(new WarmExtent(area.base(), area.size()));
-        warmBytes.addAndGet(area.size());
+        warm.addFirst(new WarmExtent(area.base(), area.size(), bytes));
+        warmBytes.addAndGet(bytes);
         while (warmBytes.get() > retainLimit)
         {
             final WarmExtent oldest = warm.pollLast();
@@ -164,7 +205,7 @@ final class AreaAllocator
             }
             if (oldest.taken.compareAndSet(false, true))
             {
-                warmBytes.addAndGet(-oldest.size);
+                warmBytes.addAndGet(-oldest.bytes);
                 releaseToCold(oldest.base, oldest.size);
             }
         }
@@ -178,7 +219,7 @@ final class AreaAllocator
         {
             if (extent.taken.compareAndSet(false, true))
             {
-                warmBytes.addAndGet(-extent.size);
+                warmBytes.addAndGet(-extent.bytes);
                 releaseToCold(extent.base, extent.size);
             }
         }

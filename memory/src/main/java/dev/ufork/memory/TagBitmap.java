@@ -17,10 +17,14 @@ import static dev.ufork.memory.Geometry.TAG_WORDS_PER_PAGE;
  *  bit b of word w  = tag of granule 64w + b
  *
  *  summary word s covers pages [64s, 64s + 63]; bit p = "page 64s + p may hold a tag"
+ *  block word b covers summary words [64b, 64b + 63]; bit w = "summary word 64b + w may be non-zero"
  * </pre>
  * A summary bit is set before any tag of its page is set and cleared only when a writer holding the page's lock
  * finds all four tag words of the page zero. So a clear summary bit proves the page holds no tag, and scanners skip
- * such pages (256 KiB per summary word) without reading their tag words.
+ * such pages (256 KiB per summary word) without reading their tag words. A block bit is set before any summary bit
+ * of its word and cleared only by {@link #clearRange} for words wholly inside a range nobody is accessing, so a
+ * clear block bit proves the summary word zero: clearing a freed 2 GiB area's tags reads 128 block words, not 8192
+ * summary words.
  * <p>
  * Thread safety: readers may run at any time. Methods that change the bits of a page must be called by a thread
  * holding that page's lock in {@link PageLocks} (or with the page otherwise quiescent), because tag words are
@@ -34,12 +38,15 @@ public final class TagBitmap
 
     private final MemorySegment tags;
     private final MemorySegment summary;
+    private final MemorySegment blocks;
     private final long spaceSize;
 
+    /** @param summary {@link #summaryBytesFor} bytes: the page summary, then the block bits. */
     TagBitmap(final MemorySegment tags, final MemorySegment summary, final long spaceSize)
     {
         this.tags = tags;
-        this.summary = summary;
+        this.summary = summary.asSlice(0, pageSummaryBytes(spaceSize));
+        this.blocks = summary.asSlice(pageSummaryBytes(spaceSize), blockBytes(spaceSize));
         this.spaceSize = spaceSize;
     }
 
@@ -54,13 +61,25 @@ public final class TagBitmap
 
     /**
      * @param spaceSize bytes of address space covered.
-     * @return bytes of summary bitmap needed, rounded up to whole pages.
+     * @return bytes of summary bitmap needed (page summary and block bits), rounded up to whole pages.
      */
     static long summaryBytesFor(final long spaceSize)
+    {
+        return pageSummaryBytes(spaceSize) + blockBytes(spaceSize);
+    }
+
+    private static long pageSummaryBytes(final long spaceSize)
     {
         // One bit per page, counting a partial last page, in whole 64-bit words, in whole pages.
         final long pages = (spaceSize + Geometry.PAGE_SIZE - 1) >>> PAGE_SHIFT;
         return Geometry.alignUp(((pages + 63) >>> 6) * Long.BYTES, Geometry.PAGE_SIZE);
+    }
+
+    private static long blockBytes(final long spaceSize)
+    {
+        // One bit per summary word, in whole 64-bit words, in whole pages.
+        final long summaryWords = pageSummaryBytes(spaceSize) / Long.BYTES;
+        return Geometry.alignUp(((summaryWords + 63) >>> 6) * Long.BYTES, Geometry.PAGE_SIZE);
     }
 
     /**
@@ -189,7 +208,8 @@ public final class TagBitmap
 
     /**
      * Clears every tag in a page-aligned range whose pages nobody else is accessing (a freed area). Skips 64 pages
-     * at a time where the summary shows no tags.
+     * at a time where the summary shows no tags, and 4096 where the block bits do, and clears the block bits of the
+     * summary words wholly inside the range.
      *
      * @param address page-aligned start.
      * @param length  page-aligned length.
@@ -200,11 +220,41 @@ public final class TagBitmap
         final long endPage = (address + length) >>> PAGE_SHIFT;
         while (page < endPage)
         {
+            final long word = page >>> 6;
+            final long stop = Math.min(endPage, (word + 1) << 6);
+            if ((page & 63) != 0 || stop - page < 64)
+            {
+                // Part of a summary word: its other pages may belong to an area in use, so its block bit stays.
+                clearPages(page, stop);
+                page = stop;
+                continue;
+            }
+            final long blockBits = blocks.get(WORD, (word >>> 6) << 3) >>> (word & 63);
+            if (blockBits == 0)
+            {
+                // No summary word from here to the end of this block word can be non-zero.
+                page = Math.min(((word | 63) + 1) << 6, endPage & -64L);
+                continue;
+            }
+            if ((blockBits & 1) != 0)
+            {
+                clearPages(page, stop);
+                ATOMIC_WORD.getAndBitwiseAnd(blocks, (word >>> 6) << 3, ~(1L << word));
+            }
+            page = stop;
+        }
+    }
+
+    /** Clears the tags of the pages in {@code [page, stop)}, which lie in one summary word. */
+    private void clearPages(final long from, final long stop)
+    {
+        long page = from;
+        while (page < stop)
+        {
             final long summaryWord = summary.get(WORD, (page >>> 6) << 3) >>> (page & 63);
             if (summaryWord == 0)
             {
-                page = (page | 63) + 1;
-                continue;
+                return;
             }
             if ((summaryWord & 1) != 0)
             {
@@ -421,6 +471,14 @@ public final class TagBitmap
         final long bit = 1L << page;
         if ((summary.get(WORD, offset) & bit) == 0)
         {
+            // The block bit first: a clear block bit must prove the summary word zero.
+            final long word = page >>> 6;
+            final long blockOffset = (word >>> 6) << 3;
+            final long blockBit = 1L << word;
+            if ((blocks.get(WORD, blockOffset) & blockBit) == 0)
+            {
+                ATOMIC_WORD.getAndBitwiseOr(blocks, blockOffset, blockBit);
+            }
             ATOMIC_WORD.getAndBitwiseOr(summary, offset, bit);
         }
     }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -521,6 +522,85 @@ class AddressSpaceTest
         assertEquals(0, space.residentBytes(x.base(), x.size()), "the oldest warm area was given back");
         assertEquals(z.base(), space.allocate(512 << 10).base(), "most recently freed first");
         assertEquals(y.base(), space.allocate(512 << 10).base());
+    }
+
+    /**
+     * An area whose size is above the retention limit but that holds only a few resident pages stays warm,
+     * counting those pages, and the next area of its size gets it back; one with more resident bytes than the limit
+     * is given back at once.
+     */
+    @Test
+    void shouldKeepAHardlyTouchedAreaAboveTheLimitWarmCountingItsResidentBytes()
+    {
+        final AddressSpace space = reserve(AddressSpaceConfig.ofSize(64 * MIB).withWarmRetain(MIB));
+        final long size = 8 * MIB;
+        final Area sparse = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        space.memory().storeLong(sparse.base(), 1);
+        space.memory().storeLong(sparse.base() + 5 * MIB, 2);
+        space.free(sparse);
+        assertEquals(2 * PAGE_SIZE, space.warmBytes(), "two resident pages count, not 8 MiB");
+        assertEquals(2 * PAGE_SIZE, space.residentBytes(sparse.base(), size), "and stay resident");
+        final Area again = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        assertEquals(sparse.base(), again.base(), "the warm area comes back");
+        assertEquals(0, space.warmBytes());
+
+        space.memory().fill(again.base(), 2 * MIB, (byte)1);
+        space.free(again);
+        assertEquals(0, space.warmBytes(), "2 MiB resident is above the 1 MiB limit");
+        assertEquals(0, space.residentBytes(again.base(), size), "so it was given back");
+    }
+
+    /**
+     * Freed with a bound on what its owner wrote, an area counts that bound plus what was resident when it was
+     * allocated, without being measured; a bound above the limit makes the space measure it after all.
+     */
+    @Test
+    void shouldCountTheOwnersBoundOnWrittenBytesWithoutMeasuring()
+    {
+        final AddressSpace space = reserve(AddressSpaceConfig.ofSize(64 * MIB).withWarmRetain(MIB));
+        final long size = 8 * MIB;
+        final Area area = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        space.memory().storeLong(area.base(), 1);
+        space.memory().storeLong(area.base() + MIB, 1);
+        space.free(area, 3 * PAGE_SIZE);
+        assertEquals(3 * PAGE_SIZE, space.warmBytes(), "the owner's bound, not the two resident pages measured");
+        final Area again = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        assertEquals(area.base(), again.base());
+        space.free(again, 0);
+        assertEquals(3 * PAGE_SIZE, space.warmBytes(), "what was resident at allocation still counts");
+        final Area third = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        space.free(third, 4 * MIB);
+        assertEquals(2 * PAGE_SIZE, space.warmBytes(), "a bound above the limit is replaced by the measure");
+        assertThrows(IllegalArgumentException.class, () -> space.free(space.allocate(size), -1));
+    }
+
+    /**
+     * A zeroed area taken from the warm cache reads zero, and zeroing it made resident only the pages that already
+     * were: the others read zero anyway.
+     */
+    @Test
+    void shouldZeroOnlyTheResidentPagesOfARecycledArea()
+    {
+        final AddressSpace space = reserve(AddressSpaceConfig.ofSize(64 * MIB).withWarmRetain(8 * MIB));
+        final long size = MIB;
+        final Area dirty = space.allocate(size, size, AreaInit.UNINITIALIZED);
+        final long[] pages = {0, 3, 4, 100, 255};
+        for (final long page : pages)
+        {
+            space.memory().fill(dirty.base() + page * PAGE_SIZE, PAGE_SIZE, (byte)0x5A);
+        }
+        space.free(dirty);
+        final Area recycled = space.allocate(size, size, AreaInit.ZEROED);
+        assertEquals(dirty.base(), recycled.base(), "the warm area is reused");
+        final BitSet expected = new BitSet();
+        for (final long page : pages)
+        {
+            expected.set((int)page);
+        }
+        assertEquals(expected, space.residentPages(recycled.base(), size), "no page became resident");
+        final byte[] bytes = new byte[(int)size];
+        space.memory().loadBytes(recycled.base(), bytes, 0, bytes.length);
+        assertArrayEquals(new byte[(int)size], bytes, "a ZEROED area reads zero");
     }
 
     @Test

@@ -161,4 +161,72 @@ class AreaConfinementTest
         space.free(small);
         assertThrows(IllegalStateException.class, () -> small.confineTo(Thread.currentThread()));
     }
+
+    /**
+     * Areas large enough to be recorded in the 16 MiB and 4 GiB levels, with ends that are not aligned to them (so
+     * every level holds part of the area): the owner's stores work everywhere, another thread's are refused at each
+     * end and across every level boundary, {@code share}, confining to another thread and {@code free} clear every
+     * level and the chunk words the owner's stores filled, and the small areas later carved out of the same range
+     * start shared, without their neighbours' old owner.
+     */
+    @Test
+    void shouldConfineAndReleaseAreasRecordedInTheCoarseLevels() throws InterruptedException
+    {
+        space.close();
+        space = AddressSpace.reserve(16L << 30);
+        memory = space.memory();
+        final long block = 1L << AreaOwnership.BLOCK_SHIFT;
+        final long superBlock = 1L << AreaOwnership.SUPER_SHIFT;
+        // From the 64 KiB guard on: chunks up to 16 MiB, blocks up to 4 GiB, one 4 GiB block, blocks, then chunks.
+        final Area big = space.allocate(2 * superBlock - space.config().guardBytes() + block + 3 * CHUNK, CHUNK,
+            AreaInit.UNINITIALIZED);
+        assertEquals(space.config().guardBytes(), big.base(), "the first area starts after the guard");
+        big.confineTo(Thread.currentThread());
+        final long me = Thread.currentThread().threadId();
+        final long[] probes = {big.base(), block - 8, block, superBlock - 8, superBlock, 2 * superBlock - 8,
+            2 * superBlock, 2 * superBlock + block - 8, 2 * superBlock + block, big.top() - 8};
+        for (final long at : probes)
+        {
+            final String where = "0x" + Long.toHexString(at);
+            assertEquals(me, space.ownership().ownerOf(at), where);
+            memory.storeLong(at, at);
+            assertEquals(at, memory.loadLong(at), where);
+            assertInstanceOf(WrongThreadException.class, onOtherThread(() -> memory.storeLong(at, 1)), where);
+            assertInstanceOf(WrongThreadException.class,
+                onOtherThread(() -> memory.loadCapability(at & -Geometry.GRANULE_SIZE, new CapabilityBits())), where);
+        }
+        assertEquals(0, space.ownership().ownerOf(big.top()), "the first chunk after the area");
+        big.share();
+        for (final long at : probes)
+        {
+            assertEquals(0, space.ownership().ownerOf(at), "shared: 0x" + Long.toHexString(at));
+            assertEquals(null, onOtherThread(() -> memory.storeLong(at, 2)), "shared: 0x" + Long.toHexString(at));
+        }
+        // Confined to another thread straight away: the chunk words the first owner's stores filled must go too.
+        final Thread other = new Thread(() ->
+        {
+        });
+        big.confineTo(other);
+        for (final long at : probes)
+        {
+            assertEquals(other.threadId(), space.ownership().ownerOf(at), "re-confined: 0x" + Long.toHexString(at));
+            assertThrows(WrongThreadException.class, () -> memory.storeLong(at, 4),
+                "the first owner after re-confining: 0x" + Long.toHexString(at));
+        }
+        big.confineTo(Thread.currentThread());
+        for (final long at : probes)
+        {
+            memory.storeLong(at, 5);
+        }
+        space.free(big);
+        final Area small = space.allocate(4 * CHUNK, CHUNK, AreaInit.ZEROED);
+        final Area inBlock = space.allocate(block, block, AreaInit.ZEROED);
+        assertEquals(0, small.ownerThreadId(), "a small area carved from the freed range");
+        assertEquals(0, inBlock.ownerThreadId(), "a block-sized area carved from the freed range");
+        small.confineTo(Thread.currentThread());
+        assertEquals(me, space.ownership().ownerOf(small.top() - 8));
+        assertEquals(0, space.ownership().ownerOf(small.top()), "the neighbour of a small area stays shared");
+        assertEquals(0, inBlock.ownerThreadId(), "the other area stays shared");
+        assertEquals(null, onOtherThread(() -> memory.storeLong(inBlock.base(), 3)));
+    }
 }

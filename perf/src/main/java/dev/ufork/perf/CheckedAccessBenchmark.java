@@ -55,6 +55,14 @@ public class CheckedAccessBenchmark
     @Param({"shared", "confined"})
     public String confinement;
 
+    /**
+     * Bytes of the accessed area, aligned to its size. From 16 MiB on a confined area's owner is recorded per 16 MiB
+     * block rather than per 64 KiB chunk, and the confined store reads one more owner word: {@code -p
+     * areaBytes=1048576,67108864} compares the two.
+     */
+    @Param({"1048576"})
+    public long areaBytes;
+
     private AddressSpace space;
     private CapabilityMemory memory;
     private TaggedMemory tagged;
@@ -65,17 +73,18 @@ public class CheckedAccessBenchmark
     private long offset;
 
     /**
-     * Reserves a 64 MiB space and a capability over a 4 KiB window of it holding one capability per line. JMH runs
+     * Reserves a space (64 MiB, or twice the area) and a capability over a 4 KiB window of it holding one capability
+     * per line. JMH runs
      * the trial setup of a thread-scoped state on the benchmark thread, so confining to the current thread works.
      */
     @Setup(Level.Trial)
     public void setUp()
     {
-        space = AddressSpace.reserve(64L << 20);
+        space = AddressSpace.reserve(Math.max(64L << 20, 2 * areaBytes));
         memory = new CapabilityMemory(space);
         tagged = space.memory();
         raw = tagged.segment();
-        final Area area = space.allocate(1 << 20, 1 << 16, AreaInit.ZEROED);
+        final Area area = space.allocate(areaBytes, areaBytes, AreaInit.ZEROED);
         if ("confined".equals(confinement))
         {
             area.confineTo(Thread.currentThread());

@@ -40,6 +40,8 @@ public final class NativeMemory
     static final int MADV_NOHUGEPAGE = 15;
 
     private static final long MAP_FAILED = -1L;
+    /** Bit 0 of each of eight {@code mincore} vector bytes, read as one long: eight "resident" flags. */
+    private static final long RESIDENT_BITS = 0x0101010101010101L;
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -208,7 +210,27 @@ public final class NativeMemory
     public static long residentPages(
         final MemorySegment reservation, final long offset, final long length, final long pageSize)
     {
-        return residency(reservation, offset, length, pageSize).cardinality();
+        if (length == 0)
+        {
+            return 0;
+        }
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment vector = mincore(reservation, offset, length, pageSize, arena);
+            final long pages = vector.byteSize();
+            long count = 0;
+            long i = 0;
+            // Eight pages per read: only bit 0 of each byte means resident.
+            for (; i + Long.BYTES <= pages; i += Long.BYTES)
+            {
+                count += Long.bitCount(vector.get(ValueLayout.JAVA_LONG_UNALIGNED, i) & RESIDENT_BITS);
+            }
+            for (; i < pages; i++)
+            {
+                count += vector.get(ValueLayout.JAVA_BYTE, i) & 1;
+            }
+            return count;
+        }
     }
 
     /**
@@ -229,22 +251,26 @@ public final class NativeMemory
         {
             return resident;
         }
-        final long pages = (length + pageSize - 1) / pageSize;
-        if (pages > Integer.MAX_VALUE)
+        if ((length + pageSize - 1) / pageSize > Integer.MAX_VALUE)
         {
-            throw new IllegalArgumentException("too many pages for one residency query: " + pages);
+            throw new IllegalArgumentException("too many pages for one residency query: " + length / pageSize);
         }
-        final MemorySegment range = reservation.asSlice(offset, pages * pageSize);
         try (Arena arena = Arena.ofConfined())
         {
-            final MemorySegment state = arena.allocate(CALL_STATE);
-            final MemorySegment vector = arena.allocate(pages);
-            final int rc = (int)MINCORE.invokeExact(state, range, pages * pageSize, vector);
-            if (rc != 0)
+            final MemorySegment vector = mincore(reservation, offset, length, pageSize, arena);
+            final int pages = (int)vector.byteSize();
+            int i = 0;
+            // Eight pages per read, so that a sparse range costs a read per eight pages.
+            for (; i + Long.BYTES <= pages; i += Long.BYTES)
             {
-                throw failure("mincore", state, "offset=" + offset + ", length=" + length);
+                long bits = vector.get(ValueLayout.JAVA_LONG_UNALIGNED, i) & RESIDENT_BITS;
+                while (bits != 0)
+                {
+                    resident.set(i + (Long.numberOfTrailingZeros(bits) >>> 3));
+                    bits &= bits - 1;
+                }
             }
-            for (int i = 0; i < pages; i++)
+            for (; i < pages; i++)
             {
                 if ((vector.get(ValueLayout.JAVA_BYTE, i) & 1) != 0)
                 {
@@ -252,6 +278,25 @@ public final class NativeMemory
                 }
             }
             return resident;
+        }
+    }
+
+    /** @return the {@code mincore} vector of the range, one byte per page, allocated in {@code arena}. */
+    private static MemorySegment mincore(final MemorySegment reservation, final long offset, final long length,
+        final long pageSize, final Arena arena)
+    {
+        final long pages = (length + pageSize - 1) / pageSize;
+        final MemorySegment range = reservation.asSlice(offset, pages * pageSize);
+        try
+        {
+            final MemorySegment state = arena.allocate(CALL_STATE);
+            final MemorySegment vector = arena.allocate(pages, Long.BYTES);
+            final int rc = (int)MINCORE.invokeExact(state, range, pages * pageSize, vector);
+            if (rc != 0)
+            {
+                throw failure("mincore", state, "offset=" + offset + ", length=" + length);
+            }
+            return vector;
         }
         catch (final RuntimeException | Error e)
         {
