@@ -235,8 +235,8 @@ public final class DemoCommand implements Command
         notes.append(linuxFork != null ? "Linux fork(): a C process with " + Units.bytes(map.parentPrivateBytes())
             + " of written memory, median of " + linuxForks + " forks as its parent sees them. "
             : "Linux fork(): not measured (" + missing + "). ");
-        notes.append("COPY copies the whole area at the fork; COA copies a page when either side first touches it; "
-            + "COPA copies a page when the child loads a capability from it or either side writes it, so the value "
+        notes.append("COPY copies every page the parent has touched at the fork; COA copies a page when either side "
+            + "first touches it; COPA copies a page when the child loads a capability from it or either side writes it, so the value "
             + "pages (plain data) stay shared. PSS counts a shared page half to each µprocess sharing it.");
         paragraph(out, notes.toString());
         out.println();
