@@ -60,6 +60,12 @@ public final class CapabilityMemory
         this.barrier = barrier;
     }
 
+    /** @return the barrier this accessor calls before touching memory, or null if it has none. */
+    public AccessBarrier barrier()
+    {
+        return barrier;
+    }
+
     // ----------------------------------------------------------------------------------------------------------
     // Checks. The fast path is one branch over all conditions; the cold path works out which check failed first.
 
@@ -152,42 +158,42 @@ public final class CapabilityMemory
     public byte loadByte(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Byte.BYTES);
-        return barrier == null ? memory.loadByte(address) : (byte)loadThroughBarrier(c, address, Byte.BYTES);
+        return inPlace(address, Byte.BYTES) ? memory.loadByte(address) : (byte)loadThroughBarrier(c, address, Byte.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the short. @throws CapabilityFault if refused. */
     public short loadShort(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Short.BYTES);
-        return barrier == null ? memory.loadShort(address) : (short)loadThroughBarrier(c, address, Short.BYTES);
+        return inPlace(address, Short.BYTES) ? memory.loadShort(address) : (short)loadThroughBarrier(c, address, Short.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the char. @throws CapabilityFault if refused. */
     public char loadChar(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Character.BYTES);
-        return barrier == null ? memory.loadChar(address) : (char)loadThroughBarrier(c, address, Character.BYTES);
+        return inPlace(address, Character.BYTES) ? memory.loadChar(address) : (char)loadThroughBarrier(c, address, Character.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the int. @throws CapabilityFault if refused. */
     public int loadInt(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Integer.BYTES);
-        return barrier == null ? memory.loadInt(address) : (int)loadThroughBarrier(c, address, Integer.BYTES);
+        return inPlace(address, Integer.BYTES) ? memory.loadInt(address) : (int)loadThroughBarrier(c, address, Integer.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the long. @throws CapabilityFault if refused. */
     public long loadLong(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Long.BYTES);
-        return barrier == null ? memory.loadLong(address) : loadThroughBarrier(c, address, Long.BYTES);
+        return inPlace(address, Long.BYTES) ? memory.loadLong(address) : loadThroughBarrier(c, address, Long.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the float. @throws CapabilityFault if refused. */
     public float loadFloat(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Float.BYTES);
-        return barrier == null ? memory.loadFloat(address)
+        return inPlace(address, Float.BYTES) ? memory.loadFloat(address)
             : Float.intBitsToFloat((int)loadThroughBarrier(c, address, Float.BYTES));
     }
 
@@ -195,7 +201,7 @@ public final class CapabilityMemory
     public double loadDouble(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Double.BYTES);
-        return barrier == null ? memory.loadDouble(address)
+        return inPlace(address, Double.BYTES) ? memory.loadDouble(address)
             : Double.longBitsToDouble(loadThroughBarrier(c, address, Double.BYTES));
     }
 
@@ -214,7 +220,7 @@ public final class CapabilityMemory
     {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
         final long address = checkLoad(c, offset, length);
-        if (barrier == null)
+        if (length == 0 || inPlace(address, length))
         {
             memory.loadBytes(address, dst, dstOffset, length);
         }
@@ -561,7 +567,7 @@ public final class CapabilityMemory
     }
 
     // ----------------------------------------------------------------------------------------------------------
-    // The barrier paths: every call to the barrier is for one page.
+    // The barrier paths: apart from AccessBarrier.loadsInPlace, every call to the barrier is for one page.
 
     private void beforeStore(final Capability authority, final long address, final long length)
     {
@@ -583,6 +589,16 @@ public final class CapabilityMemory
         {
             barrier.beforeCapabilityLoad(authority, Math.max(page, address));
         }
+    }
+
+    /**
+     * Whether a data load reads its bytes in place: there is no barrier, or the barrier says so. The one test on the
+     * path of every load; anything it declines goes the long way through {@link AccessBarrier#beginLoad}.
+     */
+    private boolean inPlace(final long address, final long length)
+    {
+        final AccessBarrier b = barrier;
+        return b == null || b.loadsInPlace(address, length);
     }
 
     /** Loads 1, 2, 4 or 8 little-endian bytes through the barrier; byte by byte if they straddle two pages. */
@@ -617,7 +633,7 @@ public final class CapabilityMemory
     private void loadBytesAt(final Capability authority, final long address, final MemorySegment dst,
         final long dstOffset, final long length)
     {
-        if (barrier == null)
+        if (length == 0 || inPlace(address, length))
         {
             memory.loadBytes(address, dst, dstOffset, length);
             return;

@@ -9,8 +9,9 @@ import dev.ufork.memory.PageLocks;
 
 /**
  * A µprocess's view of memory: the fence around its area and the copy-on-write checks that every checked access
- * makes. The fast path, a private page that no child shares, is an unsigned compare, two array reads and two
- * compares; everything else is in {@link Sharing}.
+ * makes. The fast path of a data load ({@link #loadsInPlace}) is one thread compare and two bounds compares for a
+ * µprocess that has no sharing source and never forked copy-on-access, which is where most loads are; everything
+ * else is in {@link Sharing}.
  * <ul>
  *   <li>An access outside the area faults with {@link FaultCause#ISOLATION} (unless isolation is
  *   {@link IsolationLevel#OFF}): every capability the kernel hands a µprocess is bounded to its area, so only a
@@ -29,14 +30,25 @@ import dev.ufork.memory.PageLocks;
  * <p>
  * Thread safety: one instance per µprocess thread, which is the only thread it serves.
  */
-final class ProcessBarrier implements AccessBarrier
+final class ProcessBarrier extends AccessBarrier
 {
     private final MicroProcess process;
     private final Sharing sharing;
     private final PageLocks locks;
     private final Thread owner;
+    private final long ownerId;
+    /**
+     * The owner's {@link Thread#threadId() id} (unique for the JVM's lifetime) while every page of the area is this
+     * µprocess's own and no COA child may share one, else -1: the one thread whose loads {@link #loadsInPlace} lets
+     * through after a single compare. Written by the owner's thread only ({@link #forked}).
+     */
+    private long inPlaceLoader;
+    /** The µprocess's page states, or null if it has no sharing source. */
+    private final PageStates states;
     private final long base;
     private final long size;
+    /** {@code base + size}. */
+    private final long top;
     private final boolean isolated;
 
     private long stamp;
@@ -49,9 +61,63 @@ final class ProcessBarrier implements AccessBarrier
         this.sharing = sharing;
         this.locks = sharing.locks();
         this.owner = owner;
+        this.ownerId = owner.threadId();
+        this.states = process.states;
         this.base = process.base;
         this.size = process.area.size();
+        this.top = base + size;
         this.isolated = isolated;
+        forked();
+    }
+
+    /**
+     * Called by the owner's thread after each fork of this µprocess, before its next access: a copy-on-access fork
+     * means its own loads must give COA children their copies first, which the one-compare path of
+     * {@link #loadsInPlace} does not check.
+     */
+    void forked()
+    {
+        inPlaceLoader = states == null && process.accessEpoch == null ? ownerId : -1;
+    }
+
+    /**
+     * In place: on the owner's thread and inside the area, and the pages private and not shared with any COA child.
+     * For a µprocess with no sharing source that never forked copy-on-access (most loads, COPA parents included) that
+     * is a thread compare and two bounds compares; a COA parent or a forked child also checks the page tables (see
+     * {@link #loadsInPlaceChecked}). Everything else, including every access that must fault, returns false and goes
+     * through {@link #beginLoad}.
+     */
+    @Override
+    public boolean loadsInPlace(final long address, final long length)
+    {
+        // Signed compares: addresses and lengths are far below 2^62, so nothing wraps.
+        if (Thread.currentThread().threadId() == inPlaceLoader)
+        {
+            return address >= base && address + length <= top;
+        }
+        return loadsInPlaceChecked(address, length);
+    }
+
+    /**
+     * {@link #loadsInPlace} when pages may be shared: the bytes lie in one page, private and already given to COA
+     * children. Loads that straddle pages take the page-by-page way.
+     */
+    private boolean loadsInPlaceChecked(final long address, final long length)
+    {
+        final long offset = address - base;
+        final long last = offset + length - 1;
+        if (Thread.currentThread().threadId() != ownerId || offset < 0 || last >= size
+            || (offset ^ last) >= Geometry.PAGE_SIZE)
+        {
+            return false;
+        }
+        final int page = (int)(offset >>> Geometry.PAGE_SHIFT);
+        final int[] accessed = process.accessEpoch;
+        if (accessed != null && accessed[page] != process.coaEpoch)
+        {
+            return false;
+        }
+        return states == null || states.isPrivate(page);
     }
 
     @Override
@@ -71,7 +137,6 @@ final class ProcessBarrier implements AccessBarrier
         {
             sharing.makeAccessed(process, page);
         }
-        final PageStates states = process.states;
         if (states == null || states.isPrivate(page))
         {
             return address;
@@ -130,7 +195,6 @@ final class ProcessBarrier implements AccessBarrier
             return;
         }
         final int page = (int)(offset >>> Geometry.PAGE_SHIFT);
-        final PageStates states = process.states;
         if (states != null && !states.isPrivate(page))
         {
             sharing.materialize(process, page, null, PageCopyCause.CHILD_WRITE);
@@ -158,7 +222,6 @@ final class ProcessBarrier implements AccessBarrier
         {
             sharing.makeAccessed(process, page);
         }
-        final PageStates states = process.states;
         if (states != null && !states.isPrivate(page))
         {
             sharing.materialize(process, page, null,
