@@ -13,8 +13,17 @@ import static dev.ufork.memory.Geometry.PAGE_SIZE;
  * Picks the kernel per page: the popcount of the page's four tag words against a threshold sends sparse pages to
  * the scalar kernel ({@link ScalarRelocator}) and dense ones to the vector kernel ({@link VectorRelocator}).
  * <p>
- * Default threshold: {@value #DEFAULT_THRESHOLD} tagged granules of 256 (TODO measured). Counting costs four loads
- * and four {@code popcnt} per page, noise next to either kernel.
+ * The default thresholds are the crossovers measured on the target machine (AMD Zen 4, 2 vCPUs) with cache-hot
+ * pages of the {@code RelocationBenchmark} capability mix, for the vector width in use ({@link VectorRelocator#bits()}):
+ * <ul>
+ *   <li>512-bit: in place from 48 tagged granules of 256 (about 19 %), copy-and-relocate from 20 (8 %);</li>
+ *   <li>256-bit: in place from 84 (33 %), copy-and-relocate from 64 (25 %);</li>
+ *   <li>128-bit: never (not measured; half the 256-bit width, which barely wins).</li>
+ * </ul>
+ * Pages streamed from DRAM cross over lower (about 5 % at 512 bits), since the scalar kernel's scattered accesses
+ * then wait on memory; a page's popcount cannot tell where the page is, so the cache-hot crossover is used, which
+ * never loses in cache and loses at most the DRAM gap between the crossovers. Counting costs four loads and four
+ * {@code popcnt} per page, noise next to either kernel.
  * <p>
  * Needs {@code --add-modules jdk.incubator.vector} at run time. Thread safety: immutable; see the {@link Relocator}
  * precondition.
@@ -22,9 +31,19 @@ import static dev.ufork.memory.Geometry.PAGE_SIZE;
 public final class AdaptiveRelocator implements Relocator
 {
     /** Tagged granules per page (of 256) from which the vector kernel is used, for in-place relocation. */
-    public static final int DEFAULT_THRESHOLD = 64;
+    public static final int DEFAULT_THRESHOLD = switch (VectorRelocator.bits())
+    {
+        case 512 -> 48;
+        case 256 -> 84;
+        default -> GRANULES_PER_PAGE + 1;
+    };
     /** The same for {@link #copyAndRelocate}, where the vector kernel also does the copy. */
-    public static final int DEFAULT_COPY_THRESHOLD = 64;
+    public static final int DEFAULT_COPY_THRESHOLD = switch (VectorRelocator.bits())
+    {
+        case 512 -> 20;
+        case 256 -> 64;
+        default -> GRANULES_PER_PAGE + 1;
+    };
 
     private final int threshold;
     private final int copyThreshold;

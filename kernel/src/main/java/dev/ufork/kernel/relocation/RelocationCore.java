@@ -186,7 +186,7 @@ final class RelocationCore
         {
             // The address has left the parent's area. A capability derived from the area (one past its end, say)
             // still has its bounds there and moves; one into the kernel, shared memory or another µprocess does not.
-            if (!window.boundsInSource(CheriConcentrate.decodeBase(metadata, address),
+            if (farOutside(metadata, address, offset, size) || !window.boundsInSource(CheriConcentrate.decodeBase(metadata, address),
                 CheriConcentrate.decodeTop(metadata, address), CheriConcentrate.decodeTopHigh(metadata, address)))
             {
                 return 0;
@@ -199,6 +199,26 @@ final class RelocationCore
             return 1;
         }
         return relocateSlow(data, tags, granule, address, metadata, window, scratch) ? 1 : 0;
+    }
+
+    /**
+     * Whether a capability whose address lies outside the source area ({@code offset >=u size}) is so far from it that
+     * its bounds cannot lie within it, which saves decoding them. CHERI Concentrate decodes base and top as the
+     * address's region ({@code address >>> (E+14)}) corrected by -1, 0 or +1, followed by the mantissa: so both lie
+     * less than {@code 2 * 2^(E+14)} from the address (modulo 2^64, which for an address below 2^63 and
+     * {@code E <= 44} never wraps upwards). An address at least twice that below the area or above its top therefore
+     * has a base below the area or one above its top, and {@link RelocationWindow#boundsInSource} would say no.
+     */
+    static boolean farOutside(final long metadata, final long address, final long offset, final long size)
+    {
+        final int e = fastExponent(metadata);
+        if (e > 44 || address < 0)
+        {
+            return false;
+        }
+        final long reach = 1L << (e + RelocationWindow.MANTISSA_WIDTH + 2);
+        // Below the area -offset is the distance and offset - size wraps to a huge value; above, the other way round.
+        return Long.compareUnsigned(-offset, reach) >= 0 && Long.compareUnsigned(offset - size, reach) >= 0;
     }
 
     /**
