@@ -33,11 +33,12 @@ public abstract class AccessBarrier
      * Whether a data load may read its bytes in place with no further call to the barrier: they are in this view's
      * own memory, nobody else needs them copied first, and the access is allowed. Must not throw or change anything.
      *
-     * @param address first byte of the load (the capability checks have passed).
-     * @param length  bytes of the load, at least 1; they may straddle pages.
+     * @param authority the capability the load goes through (already checked, so the bytes lie within its bounds).
+     * @param address   first byte of the load.
+     * @param length    bytes of the load, at least 1; they may straddle pages.
      * @return {@code true} to read in place; {@code false} to go through {@link #beginLoad}.
      */
-    public abstract boolean loadsInPlace(long address, long length);
+    public abstract boolean loadsInPlace(Capability authority, long address, long length);
 
     /**
      * @param authority the capability the load goes through (already checked).

@@ -158,42 +158,42 @@ public final class CapabilityMemory
     public byte loadByte(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Byte.BYTES);
-        return inPlace(address, Byte.BYTES) ? memory.loadByte(address) : (byte)loadThroughBarrier(c, address, Byte.BYTES);
+        return inPlace(c, address, Byte.BYTES) ? memory.loadByte(address) : (byte)loadThroughBarrier(c, address, Byte.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the short. @throws CapabilityFault if refused. */
     public short loadShort(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Short.BYTES);
-        return inPlace(address, Short.BYTES) ? memory.loadShort(address) : (short)loadThroughBarrier(c, address, Short.BYTES);
+        return inPlace(c, address, Short.BYTES) ? memory.loadShort(address) : (short)loadThroughBarrier(c, address, Short.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the char. @throws CapabilityFault if refused. */
     public char loadChar(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Character.BYTES);
-        return inPlace(address, Character.BYTES) ? memory.loadChar(address) : (char)loadThroughBarrier(c, address, Character.BYTES);
+        return inPlace(c, address, Character.BYTES) ? memory.loadChar(address) : (char)loadThroughBarrier(c, address, Character.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the int. @throws CapabilityFault if refused. */
     public int loadInt(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Integer.BYTES);
-        return inPlace(address, Integer.BYTES) ? memory.loadInt(address) : (int)loadThroughBarrier(c, address, Integer.BYTES);
+        return inPlace(c, address, Integer.BYTES) ? memory.loadInt(address) : (int)loadThroughBarrier(c, address, Integer.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the long. @throws CapabilityFault if refused. */
     public long loadLong(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Long.BYTES);
-        return inPlace(address, Long.BYTES) ? memory.loadLong(address) : loadThroughBarrier(c, address, Long.BYTES);
+        return inPlace(c, address, Long.BYTES) ? memory.loadLong(address) : loadThroughBarrier(c, address, Long.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the float. @throws CapabilityFault if refused. */
     public float loadFloat(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Float.BYTES);
-        return inPlace(address, Float.BYTES) ? memory.loadFloat(address)
+        return inPlace(c, address, Float.BYTES) ? memory.loadFloat(address)
             : Float.intBitsToFloat((int)loadThroughBarrier(c, address, Float.BYTES));
     }
 
@@ -201,7 +201,7 @@ public final class CapabilityMemory
     public double loadDouble(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Double.BYTES);
-        return inPlace(address, Double.BYTES) ? memory.loadDouble(address)
+        return inPlace(c, address, Double.BYTES) ? memory.loadDouble(address)
             : Double.longBitsToDouble(loadThroughBarrier(c, address, Double.BYTES));
     }
 
@@ -220,7 +220,7 @@ public final class CapabilityMemory
     {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
         final long address = checkLoad(c, offset, length);
-        if (length == 0 || inPlace(address, length))
+        if (length == 0 || inPlace(c, address, length))
         {
             memory.loadBytes(address, dst, dstOffset, length);
         }
@@ -595,10 +595,10 @@ public final class CapabilityMemory
      * Whether a data load reads its bytes in place: there is no barrier, or the barrier says so. The one test on the
      * path of every load; anything it declines goes the long way through {@link AccessBarrier#beginLoad}.
      */
-    private boolean inPlace(final long address, final long length)
+    private boolean inPlace(final Capability authority, final long address, final long length)
     {
         final AccessBarrier b = barrier;
-        return b == null || b.loadsInPlace(address, length);
+        return b == null || b.loadsInPlace(authority, address, length);
     }
 
     /** Loads 1, 2, 4 or 8 little-endian bytes through the barrier; byte by byte if they straddle two pages. */
@@ -633,7 +633,7 @@ public final class CapabilityMemory
     private void loadBytesAt(final Capability authority, final long address, final MemorySegment dst,
         final long dstOffset, final long length)
     {
-        if (length == 0 || inPlace(address, length))
+        if (length == 0 || inPlace(authority, address, length))
         {
             memory.loadBytes(address, dst, dstOffset, length);
             return;

@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Fork relocation kernels, in nanoseconds per 4 KiB page: {@link ScalarRelocator} (tag-bit walk),
- * {@link VectorRelocator} (dense 256-bit blend-add) and {@link AdaptiveRelocator} (per-page choice), at tag densities
+ * {@link VectorRelocator} (dense blend-add, the preferred vector width) and {@link AdaptiveRelocator} (per-page choice), at tag densities
  * 1–100 %, over (a) a cache-hot 256 KiB region and (b) a 64 MiB region (DRAM-bound), plus the fused
  * {@code copyAndRelocate} of a page against a plain {@link MemorySegment#copy} of it.
  * <p>
