@@ -158,28 +158,32 @@ public final class CapabilityMemory
     public byte loadByte(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Byte.BYTES);
-        return inPlace(c, address, Byte.BYTES) ? memory.loadByte(address) : (byte)loadThroughBarrier(c, address, Byte.BYTES);
+        return inPlace(c, address, Byte.BYTES) ? memory.loadByte(address)
+            : (byte)loadThroughBarrier(c, address, Byte.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the short. @throws CapabilityFault if refused. */
     public short loadShort(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Short.BYTES);
-        return inPlace(c, address, Short.BYTES) ? memory.loadShort(address) : (short)loadThroughBarrier(c, address, Short.BYTES);
+        return inPlace(c, address, Short.BYTES) ? memory.loadShort(address)
+            : (short)loadThroughBarrier(c, address, Short.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the char. @throws CapabilityFault if refused. */
     public char loadChar(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Character.BYTES);
-        return inPlace(c, address, Character.BYTES) ? memory.loadChar(address) : (char)loadThroughBarrier(c, address, Character.BYTES);
+        return inPlace(c, address, Character.BYTES) ? memory.loadChar(address)
+            : (char)loadThroughBarrier(c, address, Character.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the int. @throws CapabilityFault if refused. */
     public int loadInt(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Integer.BYTES);
-        return inPlace(c, address, Integer.BYTES) ? memory.loadInt(address) : (int)loadThroughBarrier(c, address, Integer.BYTES);
+        return inPlace(c, address, Integer.BYTES) ? memory.loadInt(address)
+            : (int)loadThroughBarrier(c, address, Integer.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the long. @throws CapabilityFault if refused. */

@@ -186,8 +186,9 @@ final class RelocationCore
         {
             // The address has left the parent's area. A capability derived from the area (one past its end, say)
             // still has its bounds there and moves; one into the kernel, shared memory or another µprocess does not.
-            if (farOutside(metadata, address, offset, size) || !window.boundsInSource(CheriConcentrate.decodeBase(metadata, address),
-                CheriConcentrate.decodeTop(metadata, address), CheriConcentrate.decodeTopHigh(metadata, address)))
+            if (farOutside(metadata, address, offset, size)
+                || !window.boundsInSource(CheriConcentrate.decodeBase(metadata, address),
+                    CheriConcentrate.decodeTop(metadata, address), CheriConcentrate.decodeTopHigh(metadata, address)))
             {
                 return 0;
             }
