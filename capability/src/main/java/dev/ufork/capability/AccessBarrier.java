@@ -11,10 +11,11 @@ package dev.ufork.capability;
  *   <li>Otherwise the load is split at page boundaries and each part is bracketed with {@link #beginLoad}, which may
  *   redirect it to the page the data still lives in or refuse it, and {@link #endLoad()}, which says whether the read
  *   was consistent; if not, it is repeated.</li>
- *   <li>{@link #beforeStore} runs before any store into a page, so the page can be made private first.</li>
+ *   <li>A store first asks {@link #storesInPlace}; otherwise {@link #beforeStore} runs before it writes each page, so
+ *   the page can be made private first.</li>
  *   <li>{@link #beforeCapabilityLoad} runs before a capability is loaded from a page.</li>
  * </ul>
- * Each method except {@link #loadsInPlace} may refuse the access by throwing a {@link CapabilityFault} (for
+ * Each method except {@link #loadsInPlace} and {@link #storesInPlace} may refuse the access by throwing a {@link CapabilityFault} (for
  * instance {@link FaultCause#ISOLATION}); nothing has been read or written then.
  * <p>
  * An abstract class rather than an interface so that a call from {@link CapabilityMemory} needs no type check when
@@ -41,6 +42,17 @@ public abstract class AccessBarrier
     public abstract boolean loadsInPlace(Capability authority, long address, long length);
 
     /**
+     * Whether a store (data or capability) may write its bytes in place with no further call to the barrier; the
+     * same contract as {@link #loadsInPlace}.
+     *
+     * @param authority the capability the store goes through (already checked, so the bytes lie within its bounds).
+     * @param address   first byte of the store.
+     * @param length    bytes of the store, at least 1; they may straddle pages.
+     * @return {@code true} to write in place; {@code false} to call {@link #beforeStore} for each page first.
+     */
+    public abstract boolean storesInPlace(Capability authority, long address, long length);
+
+    /**
      * @param authority the capability the load goes through (already checked).
      * @param address   first byte of a data load that lies within one page.
      * @param length    bytes of the load, at least 1.
@@ -55,7 +67,8 @@ public abstract class AccessBarrier
     public abstract boolean endLoad();
 
     /**
-     * Called before a store of data or a capability into the page holding {@code address}.
+     * Called before a store of data or a capability into the page holding {@code address}, unless
+     * {@link #storesInPlace} said it need not be.
      *
      * @param authority the capability the store goes through (already checked).
      * @param address   an address in the page: the first byte the store writes there.

@@ -454,10 +454,7 @@ public final class CapabilityMemory
         {
             throw fault(capabilityStoreFaultCause(c, address, needed), c, address, CAP_SIZE);
         }
-        if (barrier != null)
-        {
-            barrier.beforeStore(c, address);
-        }
+        beforeStore(c, address, CAP_SIZE);
         memory.storeCapability(address, value.address(), value.metadataBits(), tagged);
     }
 
@@ -571,14 +568,21 @@ public final class CapabilityMemory
     }
 
     // ----------------------------------------------------------------------------------------------------------
-    // The barrier paths: apart from AccessBarrier.loadsInPlace, every call to the barrier is for one page.
+    // The barrier paths: apart from AccessBarrier.loadsInPlace and storesInPlace, every call to the barrier is for one
+    // page.
 
     private void beforeStore(final Capability authority, final long address, final long length)
     {
-        if (barrier == null || length <= 0)
+        final AccessBarrier b = barrier;
+        if (b == null || length <= 0 || b.storesInPlace(authority, address, length))
         {
             return;
         }
+        beforeStorePages(authority, address, length);
+    }
+
+    private void beforeStorePages(final Capability authority, final long address, final long length)
+    {
         final long last = (address + length - 1) & -Geometry.PAGE_SIZE;
         for (long page = address & -Geometry.PAGE_SIZE; page <= last; page += Geometry.PAGE_SIZE)
         {

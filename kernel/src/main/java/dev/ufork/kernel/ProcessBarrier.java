@@ -45,7 +45,13 @@ final class ProcessBarrier extends AccessBarrier
      */
     private Thread inPlaceLoader;
     /**
-     * The latest authority {@link #loadsInPlace} saw on the owner's thread whose bounds lie within the area: every
+     * The owner while every page of the area is this µprocess's own and it never forked sharing pages (so no child
+     * needs a copy before it writes), else null: the thread whose stores {@link #storesInPlace} lets through. Owner's
+     * thread only ({@link #forked}).
+     */
+    private Thread inPlaceStorer;
+    /**
+     * The latest authority seen on the owner's thread whose bounds lie within the area: every
      * access it authorizes is inside (the capability checks come first), so the next loads through it skip the bounds
      * compares. Owner's thread only.
      */
@@ -85,6 +91,7 @@ final class ProcessBarrier extends AccessBarrier
     void forked()
     {
         inPlaceLoader = states == null && process.accessEpoch == null ? owner : null;
+        inPlaceStorer = states == null && process.exclusiveEpoch == null ? owner : null;
     }
 
     /**
@@ -113,12 +120,12 @@ final class ProcessBarrier extends AccessBarrier
         {
             return loadsInPlaceChecked(address, length);
         }
-        // Signed compares: addresses and lengths are far below 2^62, so nothing wraps.
-        if (!authority.isTopMax() && authority.base() >= base && authority.top() >= 0 && authority.top() <= top)
+        if (withinArea(authority))
         {
             inAreaAuthority = authority;
             return true;
         }
+        // Signed compares: addresses and lengths are far below 2^62, so nothing wraps.
         return address >= base && address + length <= top;
     }
 
@@ -205,6 +212,61 @@ final class ProcessBarrier extends AccessBarrier
     public boolean endLoad()
     {
         return !validate || locks.validate(stampPage, stamp);
+    }
+
+    /**
+     * In place: on the owner's thread, through an authority seen to lie within the area, no fatal signal pending (a
+     * store is where a µprocess that never enters the kernel notices one), and nothing to copy first: a µprocess with
+     * no sharing source that never forked sharing, or a store within one page that is private and already exclusive
+     * for the current fork epoch. Everything else goes through {@link #beforeStore}.
+     */
+    @Override
+    public boolean storesInPlace(final Capability authority, final long address, final long length)
+    {
+        if (Thread.currentThread() == inPlaceStorer && authority == inAreaAuthority && process.pendingKill == null)
+        {
+            return true;
+        }
+        return storesInPlaceOtherwise(authority, address, length);
+    }
+
+    /** {@link #storesInPlace} for an authority not yet seen, or when pages may be shared. */
+    private boolean storesInPlaceOtherwise(final Capability authority, final long address, final long length)
+    {
+        if (Thread.currentThread() != owner || process.pendingKill != null)
+        {
+            return false;
+        }
+        if (authority != inAreaAuthority)
+        {
+            if (!withinArea(authority))
+            {
+                return false;
+            }
+            inAreaAuthority = authority;
+        }
+        if (inPlaceStorer != null)
+        {
+            return true;
+        }
+        final long offset = address - base;
+        if ((offset ^ (offset + length - 1)) >= Geometry.PAGE_SIZE)
+        {
+            return false;
+        }
+        final int page = (int)(offset >>> Geometry.PAGE_SHIFT);
+        final int[] epochs = process.exclusiveEpoch;
+        if (epochs != null && epochs[page] != process.forkEpoch)
+        {
+            return false;
+        }
+        return states == null || states.isPrivate(page);
+    }
+
+    /** Whether every byte the capability's bounds cover lies in the area (signed compares: nothing near 2^63). */
+    private boolean withinArea(final Capability authority)
+    {
+        return !authority.isTopMax() && authority.base() >= base && authority.top() >= 0 && authority.top() <= top;
     }
 
     @Override
