@@ -231,7 +231,7 @@ final class RelocationCore
      * the tag is cleared and the bytes stay as they were. A rounded encoding could reach outside the child's area, and
      * an unrepresentable address would decode to other bounds; neither may stay a valid capability.
      *
-     * @param scratch reused encoding holder, so the slow path allocates nothing.
+     * @param scratch reused encoding holder, so the slow path allocates nothing; null to allocate one when needed.
      * @return whether the granule still holds a (relocated) tagged capability.
      */
     static boolean relocateSlow(final MemorySegment data, final TagBitmap tags, final long granule,
@@ -256,7 +256,8 @@ final class RelocationCore
         final long newTop = clampedTop + delta;
         final long newAddress = address + delta;
         final CheriConcentrate.BoundsEncoding encoding =
-            CheriConcentrate.setBounds(metadata, newBase, newTop, false, scratch);
+            CheriConcentrate.setBounds(metadata, newBase, newTop, false,
+                scratch != null ? scratch : new CheriConcentrate.BoundsEncoding());
         final long newMetadata = encoding.metadata();
         if (!encoding.exact() || !CheriConcentrate.decodesTo(newMetadata, newAddress, newBase, newTop, false))
         {
@@ -315,6 +316,7 @@ final class RelocationCore
         {
             return 0;
         }
-        return relocatePageScalar(data, tags, dstPage, window, new CheriConcentrate.BoundsEncoding());
+        // No scratch: a page copy should allocate nothing, and the slow path that needs one is rare.
+        return relocatePageScalar(data, tags, dstPage, window, null);
     }
 }

@@ -128,7 +128,8 @@ public final class VectorRelocator implements Relocator
             MemorySegment.copy(data, srcPage, data, dstPage, PAGE_SIZE);
             return 0;
         }
-        return relocatePage(data, tags, srcPage, dstPage, window, new CheriConcentrate.BoundsEncoding());
+        // No scratch: a page copy should allocate nothing, and the slow path that needs one is rare.
+        return relocatePage(data, tags, srcPage, dstPage, window, null);
     }
 
     /**
