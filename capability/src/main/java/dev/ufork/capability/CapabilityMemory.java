@@ -60,6 +60,12 @@ public final class CapabilityMemory
         this.barrier = barrier;
     }
 
+    /** @return the barrier this accessor calls before touching memory, or null if it has none. */
+    public AccessBarrier barrier()
+    {
+        return barrier;
+    }
+
     // ----------------------------------------------------------------------------------------------------------
     // Checks. The fast path is one branch over all conditions; the cold path works out which check failed first.
 
@@ -152,42 +158,46 @@ public final class CapabilityMemory
     public byte loadByte(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Byte.BYTES);
-        return barrier == null ? memory.loadByte(address) : (byte)loadThroughBarrier(c, address, Byte.BYTES);
+        return inPlace(c, address, Byte.BYTES) ? memory.loadByte(address)
+            : (byte)loadThroughBarrier(c, address, Byte.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the short. @throws CapabilityFault if refused. */
     public short loadShort(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Short.BYTES);
-        return barrier == null ? memory.loadShort(address) : (short)loadThroughBarrier(c, address, Short.BYTES);
+        return inPlace(c, address, Short.BYTES) ? memory.loadShort(address)
+            : (short)loadThroughBarrier(c, address, Short.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the char. @throws CapabilityFault if refused. */
     public char loadChar(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Character.BYTES);
-        return barrier == null ? memory.loadChar(address) : (char)loadThroughBarrier(c, address, Character.BYTES);
+        return inPlace(c, address, Character.BYTES) ? memory.loadChar(address)
+            : (char)loadThroughBarrier(c, address, Character.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the int. @throws CapabilityFault if refused. */
     public int loadInt(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Integer.BYTES);
-        return barrier == null ? memory.loadInt(address) : (int)loadThroughBarrier(c, address, Integer.BYTES);
+        return inPlace(c, address, Integer.BYTES) ? memory.loadInt(address)
+            : (int)loadThroughBarrier(c, address, Integer.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the long. @throws CapabilityFault if refused. */
     public long loadLong(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Long.BYTES);
-        return barrier == null ? memory.loadLong(address) : loadThroughBarrier(c, address, Long.BYTES);
+        return inPlace(c, address, Long.BYTES) ? memory.loadLong(address) : loadThroughBarrier(c, address, Long.BYTES);
     }
 
     /** @param c authority. @param offset from c's address. @return the float. @throws CapabilityFault if refused. */
     public float loadFloat(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Float.BYTES);
-        return barrier == null ? memory.loadFloat(address)
+        return inPlace(c, address, Float.BYTES) ? memory.loadFloat(address)
             : Float.intBitsToFloat((int)loadThroughBarrier(c, address, Float.BYTES));
     }
 
@@ -195,7 +205,7 @@ public final class CapabilityMemory
     public double loadDouble(final Capability c, final long offset)
     {
         final long address = checkLoad(c, offset, Double.BYTES);
-        return barrier == null ? memory.loadDouble(address)
+        return inPlace(c, address, Double.BYTES) ? memory.loadDouble(address)
             : Double.longBitsToDouble(loadThroughBarrier(c, address, Double.BYTES));
     }
 
@@ -214,7 +224,7 @@ public final class CapabilityMemory
     {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
         final long address = checkLoad(c, offset, length);
-        if (barrier == null)
+        if (length == 0 || inPlace(c, address, length))
         {
             memory.loadBytes(address, dst, dstOffset, length);
         }
@@ -480,10 +490,7 @@ public final class CapabilityMemory
         {
             throw fault(capabilityStoreFaultCause(c, address, needed), c, address, CAP_SIZE);
         }
-        if (barrier != null)
-        {
-            barrier.beforeStore(c, address);
-        }
+        beforeStore(c, address, CAP_SIZE);
         memory.storeCapability(address, value.address(), value.metadataBits(), tagged);
     }
 
@@ -597,14 +604,21 @@ public final class CapabilityMemory
     }
 
     // ----------------------------------------------------------------------------------------------------------
-    // The barrier paths: every call to the barrier is for one page.
+    // The barrier paths: apart from AccessBarrier.loadsInPlace and storesInPlace, every call to the barrier is for one
+    // page.
 
     private void beforeStore(final Capability authority, final long address, final long length)
     {
-        if (barrier == null || length <= 0)
+        final AccessBarrier b = barrier;
+        if (b == null || length <= 0 || b.storesInPlace(authority, address, length))
         {
             return;
         }
+        beforeStorePages(authority, address, length);
+    }
+
+    private void beforeStorePages(final Capability authority, final long address, final long length)
+    {
         final long last = (address + length - 1) & -Geometry.PAGE_SIZE;
         for (long page = address & -Geometry.PAGE_SIZE; page <= last; page += Geometry.PAGE_SIZE)
         {
@@ -619,6 +633,16 @@ public final class CapabilityMemory
         {
             barrier.beforeCapabilityLoad(authority, Math.max(page, address));
         }
+    }
+
+    /**
+     * Whether a data load reads its bytes in place: there is no barrier, or the barrier says so. The one test on the
+     * path of every load; anything it declines goes the long way through {@link AccessBarrier#beginLoad}.
+     */
+    private boolean inPlace(final Capability authority, final long address, final long length)
+    {
+        final AccessBarrier b = barrier;
+        return b == null || b.loadsInPlace(authority, address, length);
     }
 
     /** Loads 1, 2, 4 or 8 little-endian bytes through the barrier; byte by byte if they straddle two pages. */
@@ -653,7 +677,7 @@ public final class CapabilityMemory
     private void loadBytesAt(final Capability authority, final long address, final MemorySegment dst,
         final long dstOffset, final long length)
     {
-        if (barrier == null)
+        if (length == 0 || inPlace(authority, address, length))
         {
             memory.loadBytes(address, dst, dstOffset, length);
             return;

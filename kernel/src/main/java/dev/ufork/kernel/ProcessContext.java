@@ -171,7 +171,16 @@ public final class ProcessContext
     public int fork(final Program child, final CopyMode mode)
     {
         enter(KernelService.FORK);
-        return kernel.fork(process, child, mode);
+        try
+        {
+            return kernel.fork(process, child, mode);
+        }
+        finally
+        {
+            // Before this µprocess's next access, even if the fork failed half-way: a COA fork changes what its own
+            // loads must do.
+            ((ProcessBarrier)process.memory.barrier()).forked();
+        }
     }
 
     /**

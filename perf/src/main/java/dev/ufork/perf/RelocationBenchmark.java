@@ -35,9 +35,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Fork relocation kernels, in nanoseconds per 4 KiB page: {@link ScalarRelocator} (tag-bit walk),
- * {@link VectorRelocator} (dense 256-bit blend-add) and {@link AdaptiveRelocator} (per-page choice), at tag densities
- * 1–100 %, over (a) a cache-hot 256 KiB region and (b) a 64 MiB region (DRAM-bound), plus the fused
- * {@code copyAndRelocate} of a page against a plain {@link MemorySegment#copy} of it.
+ * {@link VectorRelocator} (dense blend-add, the preferred vector width) and {@link AdaptiveRelocator} (per-page
+ * choice), at tag densities 1–100 %, over (a) a cache-hot 256 KiB region and (b) a 64 MiB region (DRAM-bound),
+ * plus the fused {@code copyAndRelocate} of a page against a plain {@link MemorySegment#copy} of it.
  * <p>
  * Every tagged granule is a capability into a 64 MiB parent area, mostly small (exponent 0) with some up to 256 KiB,
  * 10 % pointing outside the area; untagged granules hold random bytes. The delta is a multiple of the area size, so
@@ -45,8 +45,12 @@ import java.util.concurrent.TimeUnit;
  * back (the second pass does the same work with the inverse window), so the image stays valid across invocations.
  * <p>
  * What to compare: {@code hotScalar} against {@code hotVector} per density gives the crossover that sets
- * {@link AdaptiveRelocator#DEFAULT_THRESHOLD}; {@code copy*} against {@code copySegment} is the price of relocating a
- * page while copying it.
+ * {@link AdaptiveRelocator#DEFAULT_THRESHOLD}, {@code large*} the one for
+ * {@link AdaptiveRelocator#DEFAULT_STREAMING_THRESHOLD}, {@code copyScalar} against {@code copyVector} the one for
+ * {@link AdaptiveRelocator#DEFAULT_COPY_THRESHOLD}; {@code copy*} against {@code copySegment} is the price of
+ * relocating a page while copying it. The vector kernel uses the platform's preferred width; to measure another,
+ * {@code -jvmArgsAppend "--enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector
+ * -Dufork.relocation.vectorBits=256"} (the option replaces the arguments of {@link Fork}).
  * <p>
  * HOW TO RUN: {@code java -jar perf/target/benchmarks.jar RelocationBenchmark}, or {@link #main(String[])};
  * a finer crossover sweep: {@code ... RelocationBenchmark.hot -p density=5,10,15,20,25,30,40}.

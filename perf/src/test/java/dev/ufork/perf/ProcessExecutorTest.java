@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,19 +27,21 @@ class ProcessExecutorTest
         final ProcessContext context;
         try
         {
+            final AtomicReference<Capability> heap = new AtomicReference<>();
             final Future<ProcessContext> task = executor.submit(() ->
             {
                 final ProcessContext ctx = ProcessExecutor.context();
-                final Capability heap = ctx.area().add(4096);
-                ctx.memory().storeLong(heap, 0, 42);
-                assertEquals(42, ctx.memory().loadLong(heap, 0));
+                heap.set(ctx.area().add(4096));
+                ctx.memory().storeLong(heap.get(), 0, 42);
+                assertEquals(42, ctx.memory().loadLong(heap.get(), 0));
                 return ctx;
             });
             context = task.get(1, TimeUnit.MINUTES);
             assertTrue(context.getpid() > 1, "a µprocess, not init: " + context);
-            // The reason the executor exists: a µprocess's memory serves only its own thread (ISOLATION elsewhere).
+            // The reason the executor exists: the µprocess's memory serves its own thread only (the kernel boots with
+            // isolation, so another thread's access faults before it reaches the area's confinement).
             final CapabilityFault fault = assertThrows(CapabilityFault.class,
-                () -> context.memory().storeLong(context.area().add(4096), 0, 1));
+                () -> context.memory().storeLong(heap.get(), 0, 1));
             assertEquals(FaultCause.ISOLATION, fault.faultCause());
         }
         finally

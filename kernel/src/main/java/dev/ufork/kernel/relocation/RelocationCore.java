@@ -186,8 +186,9 @@ final class RelocationCore
         {
             // The address has left the parent's area. A capability derived from the area (one past its end, say)
             // still has its bounds there and moves; one into the kernel, shared memory or another µprocess does not.
-            if (!window.boundsInSource(CheriConcentrate.decodeBase(metadata, address),
-                CheriConcentrate.decodeTop(metadata, address), CheriConcentrate.decodeTopHigh(metadata, address)))
+            if (farOutside(metadata, address, offset, size)
+                || !window.boundsInSource(CheriConcentrate.decodeBase(metadata, address),
+                    CheriConcentrate.decodeTop(metadata, address), CheriConcentrate.decodeTopHigh(metadata, address)))
             {
                 return 0;
             }
@@ -202,6 +203,26 @@ final class RelocationCore
     }
 
     /**
+     * Whether a capability whose address lies outside the source area ({@code offset >=u size}) is so far from it that
+     * its bounds cannot lie within it, which saves decoding them. CHERI Concentrate decodes base and top as the
+     * address's region ({@code address >>> (E+14)}) corrected by -1, 0 or +1, followed by the mantissa: so both lie
+     * less than {@code 2 * 2^(E+14)} from the address (modulo 2^64, which for an address below 2^63 and
+     * {@code E <= 44} never wraps upwards). An address at least twice that below the area or above its top therefore
+     * has a base below the area or one above its top, and {@link RelocationWindow#boundsInSource} would say no.
+     */
+    static boolean farOutside(final long metadata, final long address, final long offset, final long size)
+    {
+        final int e = fastExponent(metadata);
+        if (e > 44 || address < 0)
+        {
+            return false;
+        }
+        final long reach = 1L << (e + RelocationWindow.MANTISSA_WIDTH + 2);
+        // Below the area -offset is the distance and offset - size wraps to a huge value; above, the other way round.
+        return Long.compareUnsigned(-offset, reach) >= 0 && Long.compareUnsigned(offset - size, reach) >= 0;
+    }
+
+    /**
      * The slow path for one tagged granule whose address or bounds lie in the source area: decode, clamp to the source area,
      * shift by the delta, re-encode with {@link CheriConcentrate#setBounds} (which keeps permissions, object type and
      * flags bit for bit). Clamping happens before shifting, in source coordinates, so nothing can wrap.
@@ -210,7 +231,7 @@ final class RelocationCore
      * the tag is cleared and the bytes stay as they were. A rounded encoding could reach outside the child's area, and
      * an unrepresentable address would decode to other bounds; neither may stay a valid capability.
      *
-     * @param scratch reused encoding holder, so the slow path allocates nothing.
+     * @param scratch reused encoding holder, so the slow path allocates nothing; null to allocate one when needed.
      * @return whether the granule still holds a (relocated) tagged capability.
      */
     static boolean relocateSlow(final MemorySegment data, final TagBitmap tags, final long granule,
@@ -235,7 +256,8 @@ final class RelocationCore
         final long newTop = clampedTop + delta;
         final long newAddress = address + delta;
         final CheriConcentrate.BoundsEncoding encoding =
-            CheriConcentrate.setBounds(metadata, newBase, newTop, false, scratch);
+            CheriConcentrate.setBounds(metadata, newBase, newTop, false,
+                scratch != null ? scratch : new CheriConcentrate.BoundsEncoding());
         final long newMetadata = encoding.metadata();
         if (!encoding.exact() || !CheriConcentrate.decodesTo(newMetadata, newAddress, newBase, newTop, false))
         {
@@ -294,6 +316,7 @@ final class RelocationCore
         {
             return 0;
         }
-        return relocatePageScalar(data, tags, dstPage, window, new CheriConcentrate.BoundsEncoding());
+        // No scratch: a page copy should allocate nothing, and the slow path that needs one is rare.
+        return relocatePageScalar(data, tags, dstPage, window, null);
     }
 }
