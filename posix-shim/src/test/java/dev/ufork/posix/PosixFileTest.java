@@ -205,6 +205,10 @@ class PosixFileTest
             assertEquals(0, posix.lseek(fd, 0, Fcntl.SEEK_SET));
             writeAll(posix, fd, ascii("two;"));
             assertEquals(14, posix.lseek(fd, 0, Fcntl.SEEK_CUR));
+            // Writing nothing has no effect: the offset does not jump to the end (as on Linux).
+            assertEquals(3, posix.lseek(fd, 3, Fcntl.SEEK_SET));
+            assertEquals(0, posix.write(fd, new byte[0], 0, 0));
+            assertEquals(3, posix.lseek(fd, 0, Fcntl.SEEK_CUR), "a zero-byte append write leaves the offset");
             // F_SETFL turns O_APPEND off for the description: the next write goes to the offset.
             check(posix, posix.fcntl(fd, Fcntl.F_SETFL, 0), "F_SETFL");
             assertEquals(0, posix.lseek(fd, 0, Fcntl.SEEK_SET));
