@@ -23,6 +23,22 @@ public final class KvMain
     }
 
     /**
+     * Gives the virtual-thread scheduler at least four carriers unless the user chose a number. The server's poll
+     * blocks in a selector, which holds a carrier, and a snapshot child computes on another; with one carrier per core
+     * on a small machine a fork's new child then waits milliseconds for a carrier, and that wait is fork latency. It
+     * only takes effect when no virtual thread has started yet, which is so when {@code ufork kv} starts.
+     */
+    private static void widenVirtualThreadScheduler()
+    {
+        final String parallelism = "jdk.virtualThreadScheduler.parallelism";
+        if (System.getProperty(parallelism) == null)
+        {
+            System.setProperty(parallelism,
+                Integer.toString(Math.max(4, 2 * Runtime.getRuntime().availableProcessors())));
+        }
+    }
+
+    /**
      * Runs the server.
      *
      * @param args the arguments after {@code kv}.
@@ -57,10 +73,14 @@ public final class KvMain
             err.println("ufork kv: cannot use --dir " + options.dir() + ": " + e.getMessage());
             return 1;
         }
+        widenVirtualThreadScheduler();
         // The keyspace µprocess and one snapshot child at a time, each in an area of --memory bytes, plus slack.
         final long space = Math.max(64L << 30, 4 * Long.highestOneBit(options.areaBytes() * 2 - 1));
-        final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(space), options.forkMode(),
-            options.areaBytes(), IsolationLevel.ADVERSARIAL);
+        // Keep a reaped snapshot child's memory warm for the next one (up to an area's worth): its pages are then
+        // already faulted in, which is what a copy costs most on a VM (see docs/performance.md).
+        final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(space)
+            .withWarmRetain(Math.max(AddressSpaceConfig.defaults().warmRetainBytes(), options.areaBytes())),
+            options.forkMode(), options.areaBytes(), IsolationLevel.ADVERSARIAL);
         final KvServer server = new KvServer(options, out);
         final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
         // The server is trusted with the host's file system (as redis-server is): its root is "/" and --dir or

@@ -28,6 +28,8 @@ final class KvServer implements PosixProgram, ServerControl
 {
     /** Register c1 holds the keyspace header: the snapshot child finds its (relocated) keyspace there. */
     static final int KEYSPACE_REGISTER = 1;
+    /** Forks at start that let the JIT compile the fork path (C2 compiles after some thousands of calls). */
+    private static final int WARM_UP_FORKS = 3000;
 
     private final KvOptions options;
     private final PrintStream log;
@@ -120,6 +122,7 @@ final class KvServer implements PosixProgram, ServerControl
         this.db = Database.create(mem, new Values(mem));
         this.commands = new Commands(db, this);
         p.context().setRegister(KEYSPACE_REGISTER, db.header());
+        warmUpFork();
         try
         {
             load();
@@ -137,6 +140,27 @@ final class KvServer implements PosixProgram, ServerControl
         final int status = loop();
         log("ufork kv is now ready to exit, bye bye...");
         return status;
+    }
+
+    /**
+     * Forks and reaps trivial children until the JIT has compiled the fork path, before the keyspace is loaded (so
+     * each fork is cheap in every mode). A JVM runs a rarely taken path interpreted; a BGSAVE an hour would otherwise
+     * pay that on every fork.
+     */
+    private void warmUpFork()
+    {
+        final long start = System.nanoTime();
+        int forks = 0;
+        final int[] status = new int[1];
+        for (; forks < WARM_UP_FORKS; forks++)
+        {
+            final int pid = posix.fork(child -> 0, options.forkMode());
+            if (pid < 0 || posix.waitpid(pid, status, 0) != pid)
+            {
+                break;
+            }
+        }
+        log(String.format("Fork path warmed up: %d forks in %.0f ms", forks, (System.nanoTime() - start) / 1e6));
     }
 
     private void load() throws IOException

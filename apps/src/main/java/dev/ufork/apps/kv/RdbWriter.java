@@ -93,9 +93,8 @@ final class RdbWriter
                     raw(OP_EXPIRETIME_MS);
                     longLittleEndian(expiry);
                 }
-                final Capability value = memory.loadCapability(entry, Dict.VALUE);
-                final byte[] key = mem.sds(memory.loadCapability(entry, Dict.KEY));
-                writeValue(mem, memory, values, key, value);
+                writeValue(mem, memory, values, memory.loadCapability(entry, Dict.KEY),
+                    memory.loadCapability(entry, Dict.VALUE));
             }
             catch (final IOException e)
             {
@@ -118,31 +117,31 @@ final class RdbWriter
         written += 8;
     }
 
-    private void writeValue(final Mem mem, final CapabilityMemory memory, final Values values, final byte[] key,
+    private void writeValue(final Mem mem, final CapabilityMemory memory, final Values values, final Capability key,
         final Capability value) throws IOException
     {
         final long type = values.type(value);
         if (type == Values.STRING)
         {
             raw(TYPE_STRING);
-            string(key);
-            string(values.stringBytes(value));
+            sdsString(memory, key, Mem.SDS_HEADER);
+            sdsString(memory, value, Values.BYTES);
         }
         else if (type == Values.LIST)
         {
             raw(TYPE_LIST);
-            string(key);
+            sdsString(memory, key, Mem.SDS_HEADER);
             length(values.listLength(value));
             for (Capability node = memory.loadCapability(value, Values.HEAD); node.isTagged();
                 node = values.nextNode(node))
             {
-                string(values.nodeBytes(node));
+                sdsString(memory, node, Values.NODE_BYTES);
             }
         }
         else if (type == Values.SET || type == Values.HASH)
         {
             raw(type == Values.SET ? TYPE_SET : TYPE_HASH);
-            string(key);
+            sdsString(memory, key, Mem.SDS_HEADER);
             final Dict dict = values.dict(value);
             length(dict.size());
             final IOException[] failure = new IOException[1];
@@ -150,10 +149,10 @@ final class RdbWriter
             {
                 try
                 {
-                    string(mem.sds(memory.loadCapability(entry, Dict.KEY)));
+                    sdsString(memory, memory.loadCapability(entry, Dict.KEY), Mem.SDS_HEADER);
                     if (type == Values.HASH)
                     {
-                        string(mem.sds(memory.loadCapability(entry, Dict.VALUE)));
+                        sdsString(memory, memory.loadCapability(entry, Dict.VALUE), Mem.SDS_HEADER);
                     }
                 }
                 catch (final IOException e)
@@ -169,18 +168,19 @@ final class RdbWriter
         else if (type == Values.ZSET)
         {
             raw(TYPE_ZSET_2);
-            string(key);
+            sdsString(memory, key, Mem.SDS_HEADER);
             final SkipList list = values.skipList(value);
             length(list.length());
             for (Capability node = list.first(); node != null && node.isTagged(); node = list.next(node))
             {
-                string(mem.sds(list.member(node)));
+                sdsString(memory, list.member(node), Mem.SDS_HEADER);
                 longLittleEndian(Double.doubleToRawLongBits(list.score(node)));
             }
         }
         else
         {
-            throw new IOException("unknown value type " + type + " for key " + new String(key, StandardCharsets.UTF_8));
+            throw new IOException("unknown value type " + type + " for key "
+                + new String(mem.sds(key), StandardCharsets.UTF_8));
         }
     }
 
@@ -218,6 +218,29 @@ final class RdbWriter
             {
                 raw((int)(value >>> (8 * i)) & 0xFF);
             }
+        }
+    }
+
+    /**
+     * Writes a length-prefixed string whose length is the 8 bytes before {@code bytesOffset} in {@code block} and
+     * whose bytes follow, copied from µprocess memory straight into the write buffer (no intermediate array).
+     */
+    private void sdsString(final CapabilityMemory memory, final Capability block, final long bytesOffset)
+        throws IOException
+    {
+        final long length = memory.loadLong(block, bytesOffset - Long.BYTES);
+        length(length);
+        long done = 0;
+        while (done < length)
+        {
+            if (used == buffer.length)
+            {
+                flush();
+            }
+            final int n = (int)Math.min(length - done, buffer.length - used);
+            memory.loadBytes(block, bytesOffset + done, buffer, used, n);
+            used += n;
+            done += n;
         }
     }
 
