@@ -625,6 +625,18 @@ final class KvServer implements PosixProgram, ServerControl
             return false;
         }
         final int reportFd = pipe[1];
+        // The child waits for end of file on this pipe, which comes when the parent closes its write end after fork
+        // has returned: the parent runs first (Linux's default too). On a small machine whose scheduler puts the new
+        // child's thread on the parent's CPU (this project's VMs pack threads onto few vCPUs), a child that started
+        // serialising at once would take that CPU away in the middle of the fork; see docs/performance.md.
+        final int[] go = new int[2];
+        if (posix.pipe(go) < 0)
+        {
+            posix.close(pipe[0]);
+            posix.close(pipe[1]);
+            error[0] = "ERR Can't open the pipe for the child's start: errno " + posix.errno();
+            return false;
+        }
         final long forkTime = System.currentTimeMillis();
         final String dbFilename = options.dbFilename();
         final String directory = dir;
@@ -633,6 +645,13 @@ final class KvServer implements PosixProgram, ServerControl
         final int pid = posix.fork(child ->
         {
             child.close(pipe[0]);
+            child.close(go[1]);
+            final byte[] none = new byte[1];
+            while (child.read(go[0], none, 0, 1) < 0 && child.errno() == Errno.EINTR.code())
+            {
+                // Interrupted by a handled signal: wait on. A signal whose action is to terminate ends the child.
+            }
+            child.close(go[0]);
             final Mem childMem = new Mem(child.memory(), new RefusingHeap());
             final Database view = new Database(childMem, new Values(childMem),
                 child.context().register(KEYSPACE_REGISTER));
@@ -648,6 +667,8 @@ final class KvServer implements PosixProgram, ServerControl
             return 0;
         }, options.forkMode());
         latestForkUsec = (System.nanoTime() - started) / 1000;
+        posix.close(go[0]);
+        posix.close(go[1]);
         posix.close(reportFd);
         if (pid < 0)
         {
