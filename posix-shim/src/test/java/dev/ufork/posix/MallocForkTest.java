@@ -3,9 +3,11 @@ package dev.ufork.posix;
 import dev.ufork.capability.Capability;
 import dev.ufork.capability.CapabilityMemory;
 import dev.ufork.kernel.CopyMode;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -188,9 +190,10 @@ class MallocForkTest
 
     @ParameterizedTest
     @EnumSource(CopyMode.class)
-    void shouldLetTheChildUseAndFreeTheParentsStructuresWithoutTouchingTheParent(final CopyMode mode)
+    void shouldLetTheChildUseAndFreeTheParentsStructuresWithoutTouchingTheParent(final CopyMode mode,
+        @TempDir final Path root)
     {
-        try (PosixSystem system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), mode))
+        try (PosixSystem system = PosixTestSupport.boot(root, mode))
         {
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             final SplittableRandom random = new SplittableRandom(SEED + mode.ordinal());

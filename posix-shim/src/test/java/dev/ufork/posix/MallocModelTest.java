@@ -7,9 +7,11 @@ import dev.ufork.kernel.IsolationLevel;
 import dev.ufork.kernel.KernelConfig;
 import dev.ufork.memory.AddressSpaceConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,11 +41,11 @@ class MallocModelTest
         return override == null || override.isBlank() ? fallback : Long.parseLong(override.trim());
     }
 
-    private static PosixSystem boot(final CopyMode mode)
+    private static PosixSystem boot(final CopyMode mode, final Path root)
     {
         final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(256L << 20), mode, 16 << 20,
             IsolationLevel.ADVERSARIAL);
-        return PosixSystem.boot(PosixConfig.of(kernel, PosixTestSupport.tempRoot()));
+        return PosixSystem.boot(PosixConfig.of(kernel, root));
     }
 
     /**
@@ -317,10 +319,10 @@ class MallocModelTest
         return (byte)((stamp * 0x9E3779B97F4A7C15L + at * 0x632BE59BD9B4E019L) >>> 56);
     }
 
-    private static void runModel(final CopyMode mode, final long seed, final boolean fork)
+    private static void runModel(final CopyMode mode, final long seed, final boolean fork, final Path root)
     {
         final String context = "seed=" + seed + " mode=" + mode + " (replay with -Dufork.seed=" + seed + ")";
-        try (PosixSystem system = boot(mode))
+        try (PosixSystem system = boot(mode, root))
         {
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             final int status = PosixTestSupport.run(system, failure, posix ->
@@ -367,15 +369,15 @@ class MallocModelTest
     }
 
     @Test
-    void shouldMatchTheModel()
+    void shouldMatchTheModel(@TempDir final Path root)
     {
-        runModel(CopyMode.COPA, seed(0x5EED_0001L), false);
+        runModel(CopyMode.COPA, seed(0x5EED_0001L), false, root);
     }
 
     @ParameterizedTest
     @EnumSource(CopyMode.class)
-    void shouldMatchTheModelInParentAndChildAfterAFork(final CopyMode mode)
+    void shouldMatchTheModelInParentAndChildAfterAFork(final CopyMode mode, @TempDir final Path root)
     {
-        runModel(mode, seed(0x5EED_0002L + mode.ordinal()), true);
+        runModel(mode, seed(0x5EED_0002L + mode.ordinal()), true, root);
     }
 }

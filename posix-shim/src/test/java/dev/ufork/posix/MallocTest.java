@@ -11,7 +11,9 @@ import dev.ufork.kernel.Errno;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,10 +41,14 @@ class MallocTest
     private PosixSystem system;
     private AtomicReference<Throwable> failure;
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void setUp()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPA);
+        system = PosixTestSupport.boot(root, CopyMode.COPA);
         failure = new AtomicReference<>();
     }
 

@@ -11,9 +11,11 @@ import dev.ufork.memory.Geometry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,10 +48,14 @@ class MemoryMapTest
     private PosixSystem system;
     private AtomicReference<Throwable> failure;
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void setUp()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPA);
+        system = PosixTestSupport.boot(root, CopyMode.COPA);
         failure = new AtomicReference<>();
     }
 

@@ -8,9 +8,11 @@ import dev.ufork.kernel.Signal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,10 +35,14 @@ class PollTest
     private PosixSystem system;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void boot()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COA);
+        system = PosixTestSupport.boot(root, CopyMode.COA);
     }
 
     @AfterEach

@@ -48,8 +48,14 @@ class PosixFileSharingTest
     @AfterEach
     void shutdown()
     {
-        system.close();
-        FileTestSupport.deleteTree(root);
+        try
+        {
+            system.close();
+        }
+        finally
+        {
+            FileTestSupport.deleteTree(root);
+        }
     }
 
     private static void token(final Posix posix, final int fd)

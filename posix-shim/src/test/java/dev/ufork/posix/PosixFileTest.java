@@ -49,8 +49,14 @@ class PosixFileTest
     @AfterEach
     void shutdown()
     {
-        system.close();
-        FileTestSupport.deleteTree(root);
+        try
+        {
+            system.close();
+        }
+        finally
+        {
+            FileTestSupport.deleteTree(root);
+        }
     }
 
     private void run(final PosixTestSupport.Body body)

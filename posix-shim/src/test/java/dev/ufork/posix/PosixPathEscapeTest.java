@@ -61,9 +61,9 @@ class PosixPathEscapeTest
     @AfterEach
     void shutdown() throws IOException
     {
-        system.close();
         try
         {
+            system.close();
             assertEquals(SECRET, Files.readString(outside.resolve("secret")), "the secret is untouched");
             assertEquals(Set.of("secret", "etc"), names(outside), "nothing was made or removed outside");
             assertEquals(Set.of("outside", "root"), names(base), "nothing was made next to the root");

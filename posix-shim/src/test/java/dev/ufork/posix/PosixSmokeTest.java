@@ -3,8 +3,10 @@ package dev.ufork.posix;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,9 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PosixSmokeTest
 {
     @Test
-    void childWritesThroughAPipeAndParentReapsIt()
+    void childWritesThroughAPipeAndParentReapsIt(@TempDir final Path root)
     {
-        try (PosixSystem system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPA))
+        try (PosixSystem system = PosixTestSupport.boot(root, CopyMode.COPA))
         {
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             PosixTestSupport.run(system, failure, posix ->

@@ -3,7 +3,9 @@ package dev.ufork.posix;
 import dev.ufork.kernel.CopyMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,10 +21,14 @@ abstract class PosixTestBase
     /** The first failure recorded inside any µprocess of the test. */
     final AtomicReference<Throwable> failure = new AtomicReference<>();
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void bootSystem()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPA);
+        system = PosixTestSupport.boot(root, CopyMode.COPA);
     }
 
     @AfterEach

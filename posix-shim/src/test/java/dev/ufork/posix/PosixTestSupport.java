@@ -57,7 +57,11 @@ final class PosixTestSupport
         return PosixSystem.boot(PosixConfig.of(kernel, root).withMaxOpenFiles(64));
     }
 
-    /** @return a fresh temporary directory for a file system root. */
+    /**
+     * @return a fresh temporary directory for a file system root, for tests that cannot take a JUnit {@code @TempDir};
+     *         the caller deletes it with {@link FileTestSupport#deleteTree} in a {@code finally} or an
+     *         {@code @AfterEach}.
+     */
     static Path tempRoot()
     {
         try

@@ -6,10 +6,12 @@ import dev.ufork.kernel.Signal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,10 +34,14 @@ class SocketConnectionTest
     private PosixSystem system;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void boot()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COA);
+        system = PosixTestSupport.boot(root, CopyMode.COA);
     }
 
     @AfterEach

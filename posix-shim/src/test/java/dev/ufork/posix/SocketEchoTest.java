@@ -5,6 +5,7 @@ import dev.ufork.kernel.CopyMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,6 +13,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -31,10 +33,14 @@ class SocketEchoTest
     private PosixSystem system;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void boot()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COA);
+        system = PosixTestSupport.boot(root, CopyMode.COA);
     }
 
     @AfterEach

@@ -8,8 +8,10 @@ import dev.ufork.kernel.Errno;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntSupplier;
@@ -27,10 +29,14 @@ class SocketErrorsTest
 {
     private PosixSystem system;
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void boot()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPY);
+        system = PosixTestSupport.boot(root, CopyMode.COPY);
     }
 
     @AfterEach

@@ -6,9 +6,11 @@ import dev.ufork.kernel.Signal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -33,10 +35,14 @@ class SocketForkAcceptTest
     private PosixSystem system;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
+    /** The system's root, deleted by JUnit after each test. */
+    @TempDir
+    Path root;
+
     @BeforeEach
     void boot()
     {
-        system = PosixTestSupport.boot(PosixTestSupport.tempRoot(), CopyMode.COPA);
+        system = PosixTestSupport.boot(root, CopyMode.COPA);
     }
 
     @AfterEach

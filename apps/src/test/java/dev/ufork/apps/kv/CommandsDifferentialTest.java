@@ -8,10 +8,12 @@ import dev.ufork.posix.PosixAreaDescriptor;
 import dev.ufork.posix.PosixConfig;
 import dev.ufork.posix.PosixSystem;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -28,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CommandsDifferentialTest
 {
     @Test
-    void repliesMatchRealRedisByteForByte() throws Exception
+    void repliesMatchRealRedisByteForByte(@TempDir final Path tmp) throws Exception
     {
         final List<String> script;
         try (InputStream in = CommandsDifferentialTest.class.getResourceAsStream("commands.txt"))
@@ -41,7 +43,7 @@ class CommandsDifferentialTest
         final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(1L << 30), CopyMode.COPA, 64 << 20,
             IsolationLevel.ADVERSARIAL);
         try (RealRedis redis = RealRedis.start();
-            PosixSystem system = PosixSystem.boot(PosixConfig.of(kernel, Files.createTempDirectory("kv-diff"))))
+            PosixSystem system = PosixSystem.boot(PosixConfig.of(kernel, Files.createTempDirectory(tmp, "kv-diff"))))
         {
             final int pid = system.spawn(posix ->
             {

@@ -2,6 +2,7 @@ package dev.ufork.apps.kv;
 
 import dev.ufork.kernel.CopyMode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,6 +31,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KvServerTest
 {
+    /**
+     * Holds each test's directories; JUnit deletes it after the test (after any tmpfs mounted in it is unmounted, and
+     * whether or not a test removed its directory itself).
+     */
+    @TempDir
+    Path tmp;
+
     private static String run(final List<String> command) throws IOException, InterruptedException
     {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -52,7 +60,7 @@ class KvServerTest
     {
         final List<String> mismatches = new ArrayList<>();
         try (RealRedis redis = RealRedis.start();
-            KvTestServer kv = new KvTestServer(Files.createTempDirectory("kv-net"), CopyMode.COPA, "");
+            KvTestServer kv = new KvTestServer(Files.createTempDirectory(tmp, "kv-net"), CopyMode.COPA, "");
             RespConnection ours = new RespConnection(kv.port()))
         {
             int compared = 0;
@@ -81,7 +89,7 @@ class KvServerTest
     @Test
     void pipelinedAndInlineRequestsAreAnsweredInOrder() throws Exception
     {
-        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory("kv-pipe"), CopyMode.COPA, "");
+        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory(tmp, "kv-pipe"), CopyMode.COPA, "");
             RespConnection c = new RespConnection(kv.port()))
         {
             final StringBuilder batch = new StringBuilder();
@@ -106,7 +114,7 @@ class KvServerTest
     @Test
     void redisCliAndRedisBenchmarkWork() throws Exception
     {
-        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory("kv-tools"), CopyMode.COPA, ""))
+        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory(tmp, "kv-tools"), CopyMode.COPA, ""))
         {
             final String cli = RealRedis.executable("redis-cli");
             final String port = Integer.toString(kv.port());
@@ -139,7 +147,7 @@ class KvServerTest
     @EnumSource(CopyMode.class)
     void bgsaveDuringWritesCapturesTheInstantOfTheFork(final CopyMode mode) throws Exception
     {
-        final Path dir = Files.createTempDirectory("kv-bgsave");
+        final Path dir = Files.createTempDirectory(tmp, "kv-bgsave");
         final SplittableRandom random = new SplittableRandom(7 + mode.ordinal());
         final List<List<byte[]>> before = new ArrayList<>();
         for (int i = 0; i < 20_000; i++)
@@ -229,7 +237,7 @@ class KvServerTest
     void malformedAndRandomInputGetErrorsWhileOtherClientsGoOn() throws Exception
     {
         final SplittableRandom random = new SplittableRandom(99);
-        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory("kv-fuzz"), CopyMode.COPA, "");
+        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory(tmp, "kv-fuzz"), CopyMode.COPA, "");
             RespConnection good = new RespConnection(kv.port()))
         {
             final List<String> cases = List.of("*2\r\n$3\r\nGET\r\nfoo\r\n", "*x\r\n", "*1\r\n$-5\r\n",
@@ -283,7 +291,7 @@ class KvServerTest
     @Test
     void aClientThatDisconnectsMidCommandLeavesNothingBehind() throws Exception
     {
-        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory("kv-cut"), CopyMode.COPA, "");
+        try (KvTestServer kv = new KvTestServer(Files.createTempDirectory(tmp, "kv-cut"), CopyMode.COPA, "");
             RespConnection good = new RespConnection(kv.port()))
         {
             for (int i = 0; i < 50; i++)
@@ -309,7 +317,7 @@ class KvServerTest
     @Test
     void aSnapshotThatCannotBeWrittenIsReportedAndTheServerGoesOn() throws Exception
     {
-        final Path dir = Files.createTempDirectory("kv-gone");
+        final Path dir = Files.createTempDirectory(tmp, "kv-gone");
         try (KvTestServer kv = new KvTestServer(dir, CopyMode.COPA, "3600 1");
             RespConnection c = new RespConnection(kv.port()))
         {
@@ -334,8 +342,8 @@ class KvServerTest
     @Test
     void configSetDirMovesWhereSnapshotsGo() throws Exception
     {
-        final Path first = Files.createTempDirectory("kv-dir-a");
-        final Path second = Files.createTempDirectory("kv-dir-b");
+        final Path first = Files.createTempDirectory(tmp, "kv-dir-a");
+        final Path second = Files.createTempDirectory(tmp, "kv-dir-b");
         try (KvTestServer kv = new KvTestServer(first, CopyMode.COPA, "");
             RespConnection c = new RespConnection(kv.port()))
         {
@@ -355,7 +363,7 @@ class KvServerTest
     @Test
     void aFullDiskLeavesThePreviousDumpIntact() throws Exception
     {
-        final Path mount = Files.createTempDirectory("kv-full");
+        final Path mount = Files.createTempDirectory(tmp, "kv-full");
         run(List.of("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mount.toString()));
         try
         {
@@ -387,7 +395,7 @@ class KvServerTest
     @Test
     void aRestartLoadsOurDumpAndRealRedisDumps() throws Exception
     {
-        final Path dir = Files.createTempDirectory("kv-restart");
+        final Path dir = Files.createTempDirectory(tmp, "kv-restart");
         try (KvTestServer kv = new KvTestServer(dir, CopyMode.COPA, "");
             RespConnection c = new RespConnection(kv.port()))
         {
@@ -404,7 +412,7 @@ class KvServerTest
             assertEquals("*2\r\n$1\r\na\r\n$1\r\nb\r\n", c.call("LRANGE", "l", "0", "-1"));
             assertTrue(Long.parseLong(c.call("TTL", "t").substring(1).trim()) > 900);
         }
-        final Path realDir = Files.createTempDirectory("kv-from-redis");
+        final Path realDir = Files.createTempDirectory(tmp, "kv-from-redis");
         try (RealRedis redis = RealRedis.start())
         {
             redis.call(RespConnection.args("HSET", "h", "a", "1", "b", "2"));
@@ -425,7 +433,7 @@ class KvServerTest
     @Test
     void savePointsTriggerBackgroundSavesAndKeysExpireActively() throws Exception
     {
-        final Path dir = Files.createTempDirectory("kv-savepoints");
+        final Path dir = Files.createTempDirectory(tmp, "kv-savepoints");
         try (KvTestServer kv = new KvTestServer(dir, CopyMode.COPA, "1 1");
             RespConnection c = new RespConnection(kv.port()))
         {

@@ -8,6 +8,7 @@ import dev.ufork.posix.PosixAreaDescriptor;
 import dev.ufork.posix.PosixConfig;
 import dev.ufork.posix.PosixSystem;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -122,10 +123,10 @@ class RdbCompatibilityTest
     }
 
     @Test
-    void dumpsLoadInRealRedisAndRealDumpsLoadHere() throws Exception
+    void dumpsLoadInRealRedisAndRealDumpsLoadHere(@TempDir final Path tmp) throws Exception
     {
         final List<List<byte[]>> data = dataset(42);
-        final Path work = Files.createTempDirectory("kv-rdb");
+        final Path work = Files.createTempDirectory(tmp, "kv-rdb");
         final Path ours = work.resolve("ours.rdb");
         final Path roundTrip = work.resolve("round-trip.rdb");
         final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(1L << 30), CopyMode.COPA, 128 << 20,

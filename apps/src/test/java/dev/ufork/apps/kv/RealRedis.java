@@ -9,13 +9,16 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A real redis-server on a free loopback port, for differential tests: the same commands go to it and to ufork's
  * store, and the replies must be the same bytes. The tests need Debian's redis-server (.ci/run installs it); without
- * it they fail and say so.
+ * it they fail and say so. Each server runs in a temporary directory of its own, deleted when it is closed (or fails to
+ * start) once the process has exited.
  */
 final class RealRedis implements AutoCloseable
 {
@@ -79,40 +82,55 @@ final class RealRedis implements AutoCloseable
     static RealRedis startWith(final Path dump) throws IOException, InterruptedException
     {
         final Path dir = Files.createTempDirectory("ufork-real-redis");
-        if (dump != null)
+        Process process = null;
+        try
         {
-            Files.copy(dump, dir.resolve("dump.rdb"));
+            if (dump != null)
+            {
+                Files.copy(dump, dir.resolve("dump.rdb"));
+            }
+            final int port = freePort();
+            process = new ProcessBuilder(executable("redis-server"), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--databases", "1",
+                "--enable-debug-command", "yes").redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile())
+                .start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (true)
+            {
+                try
+                {
+                    final Socket socket = new Socket("127.0.0.1", port);
+                    final RealRedis redis = new RealRedis(process, dir, port, socket);
+                    // PING answers -LOADING while a dump is being read; wait until it is ready.
+                    while (new String(redis.call(java.util.List.of("PING".getBytes(StandardCharsets.US_ASCII))),
+                        StandardCharsets.US_ASCII).startsWith("-LOADING"))
+                    {
+                        Thread.sleep(20);
+                    }
+                    return redis;
+                }
+                catch (final IOException e)
+                {
+                    if (System.nanoTime() > deadline || !process.isAlive())
+                    {
+                        throw new IOException("redis-server did not start on port " + port + ": "
+                            + Files.readString(dir.resolve("log")), e);
+                    }
+                    Thread.sleep(20);
+                }
+            }
         }
-        final int port = freePort();
-        final Process process = new ProcessBuilder(executable("redis-server"), "--port", Integer.toString(port),
-            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--databases", "1",
-            "--enable-debug-command", "yes").redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile())
-            .start();
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true)
+        catch (final Throwable e)
         {
             try
             {
-                final Socket socket = new Socket("127.0.0.1", port);
-                final RealRedis redis = new RealRedis(process, dir, port, socket);
-                // PING answers -LOADING while a dump is being read; wait until it is ready.
-                while (new String(redis.call(java.util.List.of("PING".getBytes(StandardCharsets.US_ASCII))),
-                    StandardCharsets.US_ASCII).startsWith("-LOADING"))
-                {
-                    Thread.sleep(20);
-                }
-                return redis;
+                stop(process, dir);
             }
-            catch (final IOException e)
+            catch (final IOException | RuntimeException cleanup)
             {
-                if (System.nanoTime() > deadline || !process.isAlive())
-                {
-                    process.destroyForcibly();
-                    throw new IOException("redis-server did not start on port " + port + ": "
-                        + Files.readString(dir.resolve("log")), e);
-                }
-                Thread.sleep(20);
+                e.addSuppressed(cleanup);
             }
+            throw e;
         }
     }
 
@@ -145,19 +163,54 @@ final class RealRedis implements AutoCloseable
     @Override
     public void close() throws IOException
     {
-        socket.close();
-        process.destroy();
         try
         {
-            if (!process.waitFor(10, TimeUnit.SECONDS))
+            socket.close();
+        }
+        finally
+        {
+            stop(process, dir);
+        }
+    }
+
+    /**
+     * Ends redis-server (if it was started), waits until it has exited (killing it if it does not within 10 s) and
+     * then deletes its directory.
+     */
+    private static void stop(final Process process, final Path dir) throws IOException
+    {
+        boolean interrupted = false;
+        if (process != null)
+        {
+            process.destroy();
+            try
             {
+                if (!process.waitFor(10, TimeUnit.SECONDS))
+                {
+                    process.destroyForcibly();
+                }
+            }
+            catch (final InterruptedException e)
+            {
+                interrupted = true;
                 process.destroyForcibly();
             }
+            // Killed at the latest: it exits promptly.
+            process.onExit().join();
         }
-        catch (final InterruptedException e)
+        try (Stream<Path> paths = Files.walk(dir))
         {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
+            for (final Path p : paths.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.deleteIfExists(p);
+            }
+        }
+        finally
+        {
+            if (interrupted)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.ufork.capability.readme;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
@@ -46,10 +47,10 @@ class ReadmeExampleTest
     }
 
     @Test
-    void shouldCompileAndRunTheEmbeddingExample() throws Exception
+    void shouldCompileAndRunTheEmbeddingExample(@TempDir final Path tmp) throws Exception
     {
         final String source = exampleSource(Files.readString(readme()));
-        final Path dir = Files.createTempDirectory("ufork-readme");
+        final Path dir = Files.createTempDirectory(tmp, "ufork-readme");
         Files.writeString(dir.resolve("Example.java"), source);
 
         final JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
