@@ -48,9 +48,20 @@ public final class Capability
         this.tag = tag;
         this.address = address;
         this.metadata = metadata;
-        this.base = CheriConcentrate.decodeBase(metadata, address);
-        this.top = CheriConcentrate.decodeTop(metadata, address);
-        this.topIsMax = CheriConcentrate.decodeTopHigh(metadata, address);
+        // One decode for base, top and bit 64 of top (the public decoders each redo the common steps): this
+        // constructor is on the path of every capability load, which must stay small enough to inline into its
+        // caller, so that a loaded capability that does not escape is never allocated.
+        final long m = CheriConcentrate.toArchitectural(metadata);
+        final int e = Math.min(CheriConcentrate.rawExponent(m), CheriConcentrate.MAX_EXPONENT);
+        final int b = CheriConcentrate.baseMantissa(m);
+        final int t = CheriConcentrate.topMantissa(m);
+        final int r3 = ((b >>> 11) - 1) & 7;
+        final long topRegion = CheriConcentrate.regionBase(address, e, t, r3);
+        final long baseLow = CheriConcentrate.composeLow(CheriConcentrate.regionBase(address, e, b, r3), b, e);
+        final long topLow = CheriConcentrate.composeLow(topRegion, t, e);
+        this.base = baseLow;
+        this.top = topLow;
+        this.topIsMax = CheriConcentrate.topBit64(topRegion, t, e, topLow, baseLow);
         this.perms = CheriConcentrate.permissions(metadata);
         this.otype = CheriConcentrate.objectType(metadata);
         this.accessPermissions = accessPermissions(tag, otype, base, perms);

@@ -401,16 +401,28 @@ public final class CapabilityMemory
      */
     public Capability loadCapability(final Capability c, final long offset)
     {
-        final long address = c.address() + offset;
-        if ((c.accessPermissions & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
-        {
-            throw fault(capabilityLoadFaultCause(c, address), c, address, CAP_SIZE);
-        }
+        final long address = checkCapabilityLoad(c, offset);
         if (barrier != null)
         {
             barrier.beforeCapabilityLoad(c, address);
         }
-        final boolean keepTag = (c.permissions() & LOAD_CAP) != 0;
+        // Straight-line, with the retry out of line: this whole method must inline into its caller for a loaded
+        // capability that does not escape (a pointer chase) to be scalar-replaced rather than allocated.
+        final long stamp = memory.beginCapabilityLoad(address);
+        final long addressWord = memory.loadLong(address);
+        final long metadataWord = memory.loadLong(address + Long.BYTES);
+        final boolean tag = memory.isTagged(address) & (c.accessPermissions & LOAD_CAP) != 0;
+        if (!memory.validateCapabilityLoad(address, stamp))
+        {
+            return loadCapabilityAgain(c, address);
+        }
+        return Capability.fromMemory(addressWord, metadataWord, tag);
+    }
+
+    /** A capability load that raced with a store into its page: retries until it reads one store's whole value. */
+    private Capability loadCapabilityAgain(final Capability c, final long address)
+    {
+        final boolean keepTag = (c.accessPermissions & LOAD_CAP) != 0;
         while (true)
         {
             final long stamp = memory.beginCapabilityLoad(address);
@@ -422,6 +434,21 @@ public final class CapabilityMemory
                 return Capability.fromMemory(addressWord, metadataWord, tag);
             }
         }
+    }
+
+    /**
+     * The checks of a capability load: LOAD, bounds, then 16-byte alignment.
+     *
+     * @return the granule's address.
+     */
+    private static long checkCapabilityLoad(final Capability c, final long offset)
+    {
+        final long address = c.address() + offset;
+        if ((c.accessPermissions & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
+        {
+            throw fault(capabilityLoadFaultCause(c, address), c, address, CAP_SIZE);
+        }
+        return address;
     }
 
     /**
@@ -437,11 +464,7 @@ public final class CapabilityMemory
      */
     public boolean holdsCapability(final Capability c, final long offset, final Capability expected)
     {
-        final long address = c.address() + offset;
-        if ((c.accessPermissions & LOAD) == 0 || outOfBounds(c, address, CAP_SIZE) || (address & (CAP_SIZE - 1)) != 0)
-        {
-            throw fault(capabilityLoadFaultCause(c, address), c, address, CAP_SIZE);
-        }
+        final long address = checkCapabilityLoad(c, offset);
         if (barrier != null)
         {
             barrier.beforeCapabilityLoad(c, address);

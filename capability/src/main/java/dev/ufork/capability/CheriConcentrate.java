@@ -308,11 +308,24 @@ public final class CheriConcentrate
         final int t = topMantissa(m);
         final int r3 = ((b >>> 11) - 1) & 7;
         final long topRegion = regionBase(address, e, t, r3);
+        return topBit64(topRegion, t, e, composeLow(topRegion, t, e), composeLow(regionBase(address, e, b, r3), b, e));
+    }
+
+    /**
+     * Bit 64 of the decoded top, from the parts of a decode already done (see {@link #decodeTopHigh}).
+     *
+     * @param topRegion {@code regionBase} of the top
+     * @param t         the top mantissa
+     * @param e         the clamped exponent
+     * @param topLow    low 64 bits of the top
+     * @param baseLow   low 64 bits of the base
+     * @return whether top &ge; 2^64
+     */
+    static boolean topBit64(final long topRegion, final int t, final int e, final long topLow, final long baseLow)
+    {
         int high = composeBit64(topRegion, t, e);
         if (e < MAX_EXPONENT - 1)
         {
-            final long topLow = composeLow(topRegion, t, e);
-            final long baseLow = composeLow(regionBase(address, e, b, r3), b, e);
             final int top2 = (high << 1) | (int) (topLow >>> 63);
             final int base2 = (int) (baseLow >>> 63);
             if (((top2 - base2) & 3) > 1)
@@ -527,7 +540,7 @@ public final class CheriConcentrate
     // Internals (all on the architectural word)
     // ------------------------------------------------------------------------------------------
 
-    private static int rawExponent(final long arch)
+    static int rawExponent(final long arch)
     {
         if (((arch >>> IE_SHIFT) & 1) == 0)
         {
@@ -539,13 +552,13 @@ public final class CheriConcentrate
         return (high << 3) | low;
     }
 
-    private static int baseMantissa(final long arch)
+    static int baseMantissa(final long arch)
     {
         final int b = (int) arch & MANTISSA_MASK;
         return ((arch >>> IE_SHIFT) & 1) == 0 ? b : b & ~7;
     }
 
-    private static int topMantissa(final long arch)
+    static int topMantissa(final long arch)
     {
         final boolean ie = ((arch >>> IE_SHIFT) & 1) != 0;
         final int stored = (int) (arch >>> T_SHIFT) & T_FIELD_MASK;
@@ -564,7 +577,7 @@ public final class CheriConcentrate
      * correction of -1, 0 or +1 depending on whether the address and the bound lie on different
      * sides of the representable region's boundary R = B[13:11] - 1. Returned modulo 2^64.
      */
-    private static long regionBase(final long address, final int e, final int mantissa, final int r3)
+    static long regionBase(final long address, final int e, final int mantissa, final int r3)
     {
         final int a3 = (int) (address >>> (e + MANTISSA_WIDTH - 3)) & 7;
         final int aHi = a3 < r3 ? 1 : 0;
@@ -575,14 +588,14 @@ public final class CheriConcentrate
     }
 
     /** Low 64 bits of (region · 2^(E+14)) | (mantissa · 2^E). */
-    private static long composeLow(final long region, final int mantissa, final int e)
+    static long composeLow(final long region, final int mantissa, final int e)
     {
         final long upper = e + MANTISSA_WIDTH < 64 ? region << (e + MANTISSA_WIDTH) : 0L;
         return upper | ((long) mantissa << e);
     }
 
     /** Bit 64 of (region · 2^(E+14)) | (mantissa · 2^E), the region taken modulo 2^64. */
-    private static int composeBit64(final long region, final int mantissa, final int e)
+    static int composeBit64(final long region, final int mantissa, final int e)
     {
         int bit = 0;
         if (e + MANTISSA_WIDTH <= 64)

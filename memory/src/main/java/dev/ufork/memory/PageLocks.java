@@ -127,14 +127,21 @@ public final class PageLocks
     public long readStamp(final long page)
     {
         final int index = stripeOf(page) << PADDING_SHIFT;
+        final long value = (long)STRIPE.getAcquire(stripes, index);
+        // The wait is out of line: a capability load inlines this, and must stay small.
+        return (value & 1) == 0 ? value : awaitNoWriter(index);
+    }
+
+    private long awaitNoWriter(final int index)
+    {
         while (true)
         {
+            Thread.onSpinWait();
             final long value = (long)STRIPE.getAcquire(stripes, index);
             if ((value & 1) == 0)
             {
                 return value;
             }
-            Thread.onSpinWait();
         }
     }
 

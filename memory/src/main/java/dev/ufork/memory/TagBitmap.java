@@ -33,8 +33,12 @@ import static dev.ufork.memory.Geometry.TAG_WORDS_PER_PAGE;
  */
 public final class TagBitmap
 {
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG;
-    private static final VarHandle ATOMIC_WORD = WORD.varHandle();
+    // Words are always 8-byte aligned, but read and written through the unaligned layout: the aligned one adds an
+    // alignment check (a branch and a deoptimization point) to every access, which the store and capability-load
+    // paths must not carry. An aligned 8-byte access is one instruction either way. Atomic updates need the aligned
+    // layout.
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final VarHandle ATOMIC_WORD = ValueLayout.JAVA_LONG.varHandle();
 
     private final MemorySegment tags;
     private final MemorySegment summary;

@@ -170,6 +170,23 @@ public class CheckedAccessBenchmark
         return memory.loadCapability(window, next()).address();
     }
 
+    /**
+     * {@link #checkedLoadCapabilityAddress} in a JVM that inlines compiled methods of up to 6000 bytes of machine
+     * code. With the default limit ({@code InlineSmallCode}, 2500 bytes on x86-64), C2 compiles the hot
+     * {@code loadCapability} on its own first (it becomes hot before the benchmark loop does), finds its code
+     * (about 3.2 KB confined, 4.9 KB shared) too big to inline later, and the call allocates the result. Inlined,
+     * the loaded capability does not escape and escape analysis removes it: this shows that the load path itself
+     * allocates nothing.
+     *
+     * @return a capability load whose result is consumed at once, inlined.
+     */
+    @Benchmark
+    @Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:InlineSmallCode=6000"})
+    public long checkedLoadCapabilityAddressInlined()
+    {
+        return memory.loadCapability(window, next()).address();
+    }
+
     /** Baseline: two words into a granule of the raw segment. */
     @Benchmark
     public void rawStore16()
