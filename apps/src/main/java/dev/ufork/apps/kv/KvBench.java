@@ -28,8 +28,9 @@ import java.util.concurrent.TimeUnit;
  * tools. For each key count: fill with {@code DEBUG POPULATE N key 100}, take BGSAVEs (fork latency as the server
  * reports it in {@code latest_fork_usec}, total time from the BGSAVE command until {@code rdb_bgsave_in_progress}
  * goes back to 0, and the child's private bytes {@code rdb_last_cow_size}), then redis-benchmark SET and GET with 50
- * clients at {@code -P 1} and {@code -P 16}. Installs nothing: without redis-server it says how to get it and
- * measures ufork alone; without redis-benchmark it skips the throughput rows.
+ * clients at {@code -P 1} and {@code -P 16}, after one unreported pass of those on each server. Installs nothing:
+ * without redis-server it says how to get it and measures ufork alone; without redis-benchmark it skips the
+ * throughput rows.
  * <p>
  * Thread safety: a command-line entry point.
  */
@@ -245,6 +246,15 @@ public final class KvBench
         final int requests, final String benchmark, final List<Row> rows, final PrintStream log)
         throws IOException, InterruptedException
     {
+        if (benchmark != null)
+        {
+            // One unreported pass of the throughput tests per server, the same for both: a JVM server runs its
+            // request path interpreted until the JIT has seen it, and the first key count would pay for that.
+            log.println("bench kv: " + system + ": warm-up pass of redis-benchmark (not reported)");
+            server.call("FLUSHALL");
+            server.benchmark(benchmark, requests, 1);
+            server.benchmark(benchmark, requests, 16);
+        }
         for (final long n : keys)
         {
             log.println("bench kv: " + system + " with " + n + " keys");
