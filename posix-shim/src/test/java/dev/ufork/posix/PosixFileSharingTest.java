@@ -337,6 +337,9 @@ class PosixFileSharingTest
                 check(posix, posix.pipe(ready), "pipe");
                 final int child = (int)check(posix, posix.fork(guarded(failure, c ->
                 {
+                    // The file holds the data before the parent may kill: a kill that lands before the first write
+                    // would otherwise leave it empty, and any later write (whole or cut short) writes the same bytes.
+                    check(c, c.pwrite(fd, data, 0, data.length, 0), "first pwrite");
                     token(c, ready[1]);
                     final byte[] back = new byte[data.length];
                     while (true)
