@@ -23,10 +23,11 @@ public final class KvMain
     }
 
     /**
-     * Gives the virtual-thread scheduler at least four carriers unless the user chose a number. The server's poll
-     * blocks in a selector, which holds a carrier, and a snapshot child computes on another; with one carrier per core
-     * on a small machine a fork's new child then waits milliseconds for a carrier, and that wait is fork latency. It
-     * only takes effect when no virtual thread has started yet, which is so when {@code ufork kv} starts.
+     * Gives the virtual-thread scheduler at least four carriers unless the user chose a number: the server's poll
+     * may hold a carrier while it blocks, and a snapshot child computes on another, so a 2-core machine's default of
+     * two leaves no spare. A margin, not a measured gain: 2, 4 and 8 carriers gave the same fork latency on the
+     * project's 2-vCPU VMs (docs/performance.md). It only takes effect when no virtual thread has started yet, which
+     * is so when {@code ufork kv} starts.
      */
     private static void widenVirtualThreadScheduler()
     {

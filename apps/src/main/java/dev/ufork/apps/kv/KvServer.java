@@ -154,17 +154,29 @@ final class KvServer implements PosixProgram, ServerControl
     private void warmUpFork()
     {
         final long start = System.nanoTime();
-        int forks = 0;
+        final int forks = forkAndReap(child -> 0, WARM_UP_FORKS);
+        log(String.format("Fork path warmed up: %d forks in %.0f ms", forks, (System.nanoTime() - start) / 1e6));
+    }
+
+    /**
+     * Forks a child running {@code body} and waits for it, {@code times} times or until a fork fails or a child does
+     * not exit with status 0.
+     *
+     * @return how many children ran and exited with 0.
+     */
+    private int forkAndReap(final PosixProgram body, final int times)
+    {
         final int[] status = new int[1];
-        for (; forks < WARM_UP_FORKS; forks++)
+        int done = 0;
+        for (; done < times; done++)
         {
-            final int pid = posix.fork(child -> 0, options.forkMode());
-            if (pid < 0 || posix.waitpid(pid, status, 0) != pid)
+            final int pid = posix.fork(body, options.forkMode());
+            if (pid < 0 || posix.waitpid(pid, status, 0) != pid || status[0] != 0)
             {
                 break;
             }
         }
-        log(String.format("Fork path warmed up: %d forks in %.0f ms", forks, (System.nanoTime() - start) / 1e6));
+        return done;
     }
 
     /**
@@ -182,27 +194,18 @@ final class KvServer implements PosixProgram, ServerControl
         {
             db.put(("warm-up:" + i).getBytes(StandardCharsets.ISO_8859_1), values.newString(value), false);
         }
-        final int[] status = new int[1];
-        int snapshots = 0;
-        for (; snapshots < WARM_UP_SNAPSHOTS; snapshots++)
+        final int snapshots = forkAndReap(child ->
         {
-            final int pid = posix.fork(child ->
+            try
             {
-                try
-                {
-                    new RdbWriter((bytes, from, length) -> { }).writeAll(snapshotView(child), 0, 0);
-                    return 0;
-                }
-                catch (final IOException e)
-                {
-                    return 1;
-                }
-            }, options.forkMode());
-            if (pid < 0 || posix.waitpid(pid, status, 0) != pid || status[0] != 0)
-            {
-                break;
+                new RdbWriter((bytes, from, length) -> { }).writeAll(snapshotView(child), 0, 0);
+                return 0;
             }
-        }
+            catch (final IOException e)
+            {
+                return 1;
+            }
+        }, WARM_UP_SNAPSHOTS);
         db.flush();
         log(String.format("Snapshot path warmed up: %d snapshots of %d keys in %.0f ms", snapshots, WARM_UP_KEYS,
             (System.nanoTime() - start) / 1e6));

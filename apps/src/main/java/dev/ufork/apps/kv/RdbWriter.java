@@ -233,11 +233,7 @@ final class RdbWriter
         long done = 0;
         while (done < length)
         {
-            if (used == buffer.length)
-            {
-                flush();
-            }
-            final int n = (int)Math.min(length - done, buffer.length - used);
+            final int n = (int)Math.min(length - done, room());
             memory.loadBytes(block, bytesOffset + done, buffer, used, n);
             used += n;
             done += n;
@@ -272,15 +268,21 @@ final class RdbWriter
         int from = 0;
         while (from < bytes.length)
         {
-            if (used == buffer.length)
-            {
-                flush();
-            }
-            final int n = Math.min(bytes.length - from, buffer.length - used);
+            final int n = Math.min(bytes.length - from, room());
             System.arraycopy(bytes, from, buffer, used, n);
             used += n;
             from += n;
         }
+    }
+
+    /** @return the bytes free in the buffer, flushing it first if it is full (so at least one). */
+    private int room() throws IOException
+    {
+        if (used == buffer.length)
+        {
+            flush();
+        }
+        return buffer.length - used;
     }
 
     private void flush() throws IOException
