@@ -67,7 +67,18 @@ final class HostErrors
      */
     static ErrnoException of(final IOException e, final String what)
     {
-        final ErrnoException mapped = new ErrnoException(errno(e), what + ": " + e);
+        return withCause(errno(e), e, what);
+    }
+
+    /**
+     * @param errno the error number the host's exception maps to.
+     * @param e     what the host reported.
+     * @param what  the call and its arguments, for the message.
+     * @return the errno exception, with {@code e} as its cause.
+     */
+    static ErrnoException withCause(final Errno errno, final IOException e, final String what)
+    {
+        final ErrnoException mapped = new ErrnoException(errno, what + ": " + e);
         mapped.initCause(e);
         return mapped;
     }

@@ -29,9 +29,7 @@ final class NetErrors
      */
     static ErrnoException of(final IOException e, final String what)
     {
-        final ErrnoException mapped = new ErrnoException(errnoOf(e), what + ": " + e);
-        mapped.initCause(e);
-        return mapped;
+        return HostErrors.withCause(errnoOf(e), e, what);
     }
 
     /** @return the errno for an exception of a socket channel. */

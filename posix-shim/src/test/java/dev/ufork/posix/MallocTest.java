@@ -6,18 +6,12 @@ import dev.ufork.capability.CapabilityMemory;
 import dev.ufork.capability.FaultCause;
 import dev.ufork.capability.Permission;
 import dev.ufork.capability.Permissions;
-import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,40 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * them: exact bounds, reuse, zeroing, ENOMEM at the end of the area's reservation, and the misuse that glibc
  * aborts on (which {@code freeChecked} reports as EINVAL instead).
  */
-class MallocTest
+class MallocTest extends PosixTestBase
 {
     private static final int SIGABRT = 6;
     private static final long[] SIZES = {
         0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 100, 255, 256, 257, 511, 512, 513, 1000, 4095, 4096, 4097, 8191,
         8192, 10_000, 16_385, 40_000, 65_537, 100_000,
     };
-
-    private PosixSystem system;
-    private AtomicReference<Throwable> failure;
-
-    /** The system's root, deleted by JUnit after each test. */
-    @TempDir
-    Path root;
-
-    @BeforeEach
-    void setUp()
-    {
-        system = PosixTestSupport.boot(root, CopyMode.COPA);
-        failure = new AtomicReference<>();
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        system.close();
-    }
-
-    private void run(final PosixTestSupport.Body body)
-    {
-        final int status = PosixTestSupport.run(system, failure, body);
-        assertTrue(Posix.WIFEXITED(status) && Posix.WEXITSTATUS(status) == 0,
-            "µprocess ended with wait status 0x" + Integer.toHexString(status));
-    }
 
     /** Forks {@code body} and returns its wait status. */
     private int forkAndWait(final Posix posix, final PosixTestSupport.Body body)

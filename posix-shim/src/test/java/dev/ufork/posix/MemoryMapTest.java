@@ -8,17 +8,12 @@ import dev.ufork.capability.Permission;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
 import dev.ufork.memory.Geometry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.posix.Mman.MAP_ANONYMOUS;
 import static dev.ufork.posix.Mman.MAP_FAILED;
@@ -39,38 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * overlapping; memory handed out is zero, even a range unmapped and mapped again; unmapped memory goes back to
  * the OS; ENOMEM at the end of the reservation; and a child's mappings are its own.
  */
-class MemoryMapTest
+class MemoryMapTest extends PosixTestBase
 {
     private static final long PAGE = Geometry.PAGE_SIZE;
     private static final int ANON = MAP_PRIVATE | MAP_ANONYMOUS;
     private static final int RW = PROT_READ | PROT_WRITE;
-
-    private PosixSystem system;
-    private AtomicReference<Throwable> failure;
-
-    /** The system's root, deleted by JUnit after each test. */
-    @TempDir
-    Path root;
-
-    @BeforeEach
-    void setUp()
-    {
-        system = PosixTestSupport.boot(root, CopyMode.COPA);
-        failure = new AtomicReference<>();
-    }
-
-    @AfterEach
-    void tearDown()
-    {
-        system.close();
-    }
-
-    private void run(final PosixTestSupport.Body body)
-    {
-        final int status = PosixTestSupport.run(system, failure, body);
-        assertTrue(Posix.WIFEXITED(status) && Posix.WEXITSTATUS(status) == 0,
-            "µprocess ended with wait status 0x" + Integer.toHexString(status));
-    }
 
     private static void assertMapFails(final Posix posix, final Capability result, final Errno errno)
     {

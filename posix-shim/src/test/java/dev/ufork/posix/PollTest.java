@@ -5,18 +5,13 @@ import dev.ufork.capability.Permissions;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
 import dev.ufork.kernel.Signal;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.posix.NetTestSupport.heap;
 import static dev.ufork.posix.PosixTestSupport.check;
@@ -26,29 +21,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** poll over any mix of descriptors: readiness, blocking wake-ups, timeouts, bad arguments, signals, cost. */
-class PollTest
+class PollTest extends PosixTestBase
 {
     private static final short IN = Fcntl.POLLIN;
     private static final short OUT = Fcntl.POLLOUT;
     private static final short IN_OUT = Fcntl.POLLIN | Fcntl.POLLOUT;
 
-    private PosixSystem system;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    /** The system's root, deleted by JUnit after each test. */
-    @TempDir
-    Path root;
-
-    @BeforeEach
-    void boot()
+    @Override
+    CopyMode copyMode()
     {
-        system = PosixTestSupport.boot(root, CopyMode.COA);
-    }
-
-    @AfterEach
-    void close()
-    {
-        system.close();
+        return CopyMode.COA;
     }
 
     /** Waits (without limit) until {@code fd} has {@code events}. */

@@ -28,7 +28,13 @@ abstract class PosixTestBase
     @BeforeEach
     void bootSystem()
     {
-        system = PosixTestSupport.boot(root, CopyMode.COPA);
+        system = PosixTestSupport.boot(root, copyMode());
+    }
+
+    /** @return the kernel's default copy mode for the test's system; COPA unless a test needs another. */
+    CopyMode copyMode()
+    {
+        return CopyMode.COPA;
     }
 
     @AfterEach
@@ -41,6 +47,7 @@ abstract class PosixTestBase
     void run(final PosixTestSupport.Body body)
     {
         final int status = PosixTestSupport.run(system, failure, body);
-        assertTrue(Posix.WIFEXITED(status) && Posix.WEXITSTATUS(status) == 0, "status 0x" + Integer.toHexString(status));
+        assertTrue(Posix.WIFEXITED(status) && Posix.WEXITSTATUS(status) == 0,
+            "µprocess ended with wait status 0x" + Integer.toHexString(status));
     }
 }

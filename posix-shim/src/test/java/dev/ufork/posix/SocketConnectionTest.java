@@ -3,19 +3,14 @@ package dev.ufork.posix;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
 import dev.ufork.kernel.Signal;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.posix.PosixTestSupport.check;
 import static dev.ufork.posix.PosixTestSupport.guarded;
@@ -26,28 +21,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A connection's life: connecting (blocking, non-blocking, interrupted, refused), shutting down, the peer closing
  * or resetting, SIGPIPE, peeking and the non-blocking paths.
  */
-class SocketConnectionTest
+class SocketConnectionTest extends PosixTestBase
 {
     private static final short IN = Fcntl.POLLIN;
     private static final short OUT = Fcntl.POLLOUT;
 
-    private PosixSystem system;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    /** The system's root, deleted by JUnit after each test. */
-    @TempDir
-    Path root;
-
-    @BeforeEach
-    void boot()
+    @Override
+    CopyMode copyMode()
     {
-        system = PosixTestSupport.boot(root, CopyMode.COA);
-    }
-
-    @AfterEach
-    void close()
-    {
-        system.close();
+        return CopyMode.COA;
     }
 
     private static void fails(final Posix posix, final Errno expected, final long result, final String what)

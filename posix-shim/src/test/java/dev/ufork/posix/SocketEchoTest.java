@@ -2,10 +2,7 @@ package dev.ufork.posix;
 
 import dev.ufork.capability.Capability;
 import dev.ufork.kernel.CopyMode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,12 +10,10 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.posix.NetTestSupport.heap;
 import static dev.ufork.posix.PosixTestSupport.check;
@@ -28,25 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** TCP echo between µprocesses and with a plain Java client: the struct layouts, read/write and send/recv. */
-class SocketEchoTest
+class SocketEchoTest extends PosixTestBase
 {
-    private PosixSystem system;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    /** The system's root, deleted by JUnit after each test. */
-    @TempDir
-    Path root;
-
-    @BeforeEach
-    void boot()
+    @Override
+    CopyMode copyMode()
     {
-        system = PosixTestSupport.boot(root, CopyMode.COA);
-    }
-
-    @AfterEach
-    void close()
-    {
-        system.close();
+        return CopyMode.COA;
     }
 
     /**

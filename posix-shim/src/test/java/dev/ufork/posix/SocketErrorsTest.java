@@ -5,13 +5,9 @@ import dev.ufork.capability.Permission;
 import dev.ufork.capability.Permissions;
 import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntSupplier;
@@ -25,24 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The socket calls' bad paths: bad arguments, descriptors that are not sockets, buffers and address structs that a
  * capability does not cover (EFAULT with nothing consumed), a full descriptor table, and the options.
  */
-class SocketErrorsTest
+class SocketErrorsTest extends PosixTestBase
 {
-    private PosixSystem system;
-
-    /** The system's root, deleted by JUnit after each test. */
-    @TempDir
-    Path root;
-
-    @BeforeEach
-    void boot()
+    @Override
+    CopyMode copyMode()
     {
-        system = PosixTestSupport.boot(root, CopyMode.COPY);
-    }
-
-    @AfterEach
-    void close()
-    {
-        system.close();
+        return CopyMode.COPY;
     }
 
     private static void fails(final Posix posix, final Errno expected, final long result, final String what)

@@ -1,22 +1,16 @@
 package dev.ufork.posix;
 
-import dev.ufork.kernel.CopyMode;
 import dev.ufork.kernel.Errno;
 import dev.ufork.kernel.Signal;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.posix.PosixTestSupport.check;
 import static dev.ufork.posix.PosixTestSupport.guarded;
@@ -27,29 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A listening socket inherited across fork: several µprocesses block in accept on one description, each connection
  * goes to exactly one of them, and signals interrupt blocked socket calls without harming the shared socket.
  */
-class SocketForkAcceptTest
+class SocketForkAcceptTest extends PosixTestBase
 {
     private static final int CHILDREN = 4;
     private static final int CONNECTIONS = 40;
-
-    private PosixSystem system;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    /** The system's root, deleted by JUnit after each test. */
-    @TempDir
-    Path root;
-
-    @BeforeEach
-    void boot()
-    {
-        system = PosixTestSupport.boot(root, CopyMode.COPA);
-    }
-
-    @AfterEach
-    void close()
-    {
-        system.close();
-    }
 
     /**
      * Children serve connections on the inherited listener until told to stop; each reports every connection id it
