@@ -10,6 +10,7 @@ import dev.ufork.posix.PosixProgram;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.invoke.MethodHandles;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -207,12 +208,21 @@ final class KvServer implements PosixProgram, ServerControl
             }
         }, WARM_UP_SNAPSHOTS);
         db.flush();
+        try
+        {
+            // Loaded and linked now rather than in the first BGSAVE, where it would add to the fork's latency.
+            MethodHandles.lookup().ensureInitialized(BgsaveChild.class);
+        }
+        catch (final IllegalAccessException e)
+        {
+            throw new IllegalStateException(e);
+        }
         log(String.format("Snapshot path warmed up: %d snapshots of %d keys in %.0f ms", snapshots, WARM_UP_KEYS,
             (System.nanoTime() - start) / 1e6));
     }
 
     /** The keyspace as a forked child sees it: its relocated copy, found through the keyspace register. */
-    private static Database snapshotView(final Posix child)
+    static Database snapshotView(final Posix child)
     {
         final Mem childMem = new Mem(child.memory(), new RefusingHeap());
         return new Database(childMem, new Values(childMem), child.context().register(KEYSPACE_REGISTER));
@@ -583,7 +593,7 @@ final class KvServer implements PosixProgram, ServerControl
     }
 
     /** Writes the keyspace to {@code temp-<pid>.rdb} in {@code directory}, syncs it, renames it over the dump. */
-    private static boolean writeSnapshot(final Posix p, final Database view, final String directory,
+    static boolean writeSnapshot(final Posix p, final Database view, final String directory,
         final String dbFilename, final long now, final PrintStream log)
     {
         final String temp = directory + "/temp-" + p.getpid() + ".rdb";
@@ -693,31 +703,9 @@ final class KvServer implements PosixProgram, ServerControl
             return false;
         }
         final long forkTime = System.currentTimeMillis();
-        final String dbFilename = options.dbFilename();
-        final String directory = dir;
-        final PrintStream childLog = log;
+        final BgsaveChild program = new BgsaveChild(pipe, go, dir, options.dbFilename(), forkTime, log);
         final long started = System.nanoTime();
-        final int pid = posix.fork(child ->
-        {
-            child.close(pipe[0]);
-            child.close(go[1]);
-            final byte[] none = new byte[1];
-            while (child.read(go[0], none, 0, 1) < 0 && child.errno() == Errno.EINTR.code())
-            {
-                // Interrupted by a handled signal: wait on. A signal whose action is to terminate ends the child.
-            }
-            child.close(go[0]);
-            if (!writeSnapshot(child, snapshotView(child), directory, dbFilename, forkTime, childLog))
-            {
-                return 1;
-            }
-            final long cow = child.context().privateBytes();
-            final byte[] report = java.nio.ByteBuffer.allocate(8).putLong(cow).array();
-            child.write(reportFd, report, 0, 8);
-            childLog.println(child.getpid() + ":C DB saved on disk");
-            childLog.println(child.getpid() + ":C Fork CoW for RDB: current " + cow / (1 << 20) + " MB");
-            return 0;
-        }, options.forkMode());
+        final int pid = posix.fork(program, options.forkMode());
         latestForkUsec = (System.nanoTime() - started) / 1000;
         posix.close(go[0]);
         posix.close(go[1]);
