@@ -88,6 +88,9 @@ final class Commands
         this.mem = db.mem();
         this.memory = mem.memory;
         this.server = server;
+        this.freeFieldValue = (hash, entry, field) -> mem.heap.free(memory.loadCapability(entry, Dict.VALUE));
+        this.unlinkScore = (zset, entry, member) ->
+            values.skipList(zset).delete(Double.longBitsToDouble(memory.loadLong(entry, Dict.EXTRA)), member);
         register();
     }
 
@@ -299,6 +302,81 @@ final class Commands
     }
 
     private final boolean[] wrong = new boolean[1];
+
+    /**
+     * HGET's and ZSCORE's lookup: the entry of member {@code c.arg(2)} in the collection of {@code type} at key
+     * {@code c.arg(1)}.
+     *
+     * @return the entry; or null once WRONGTYPE or a null bulk has been replied.
+     */
+    private Capability member(final Call c, final long type)
+    {
+        final Capability collection = typed(c, c.arg(1), type, wrong);
+        if (wrong[0])
+        {
+            return null;
+        }
+        final Capability entry = collection == null ? null : values.dict(collection).find(c.arg(2));
+        if (entry == null)
+        {
+            c.reply.nullBulk();
+        }
+        return entry;
+    }
+
+    /** What removing one member of a collection frees besides its dict entry. */
+    @FunctionalInterface
+    private interface MemberRemoval
+    {
+        void removing(Capability collection, Capability entry, byte[] member);
+    }
+
+    /** A set member is its entry alone. */
+    private static final MemberRemoval NOTHING_ELSE = (set, entry, member) -> { };
+    /** A hash field's entry holds its value (made once, in the constructor, so HDEL makes no lambda per call). */
+    private final MemberRemoval freeFieldValue;
+    /** A sorted-set member is also in the skip list, under its score. */
+    private final MemberRemoval unlinkScore;
+
+    /**
+     * HDEL, SREM and ZREM: removes members {@code c.arg(2..)} from the collection of {@code type} at key
+     * {@code c.arg(1)}, deletes the key if that empties it, and replies how many were removed (WRONGTYPE for another
+     * type, 0 for no key).
+     */
+    private void removeMembers(final Call c, final long type, final MemberRemoval removal)
+    {
+        final byte[] key = c.arg(1);
+        final Capability collection = typed(c, key, type, wrong);
+        if (wrong[0])
+        {
+            return;
+        }
+        if (collection == null)
+        {
+            c.reply.integer(0);
+            return;
+        }
+        final Dict dict = values.dict(collection);
+        long removed = 0;
+        for (int i = 2; i < c.argc(); i++)
+        {
+            final byte[] member = c.arg(i);
+            final Capability entry = dict.unlink(member, Mem.hash(member));
+            if (entry != null)
+            {
+                removal.removing(collection, entry, member);
+                dict.freeEntry(entry);
+                removed++;
+            }
+        }
+        dict.maybeShrink();
+        if (dict.size() == 0)
+        {
+            db.delete(key);
+        }
+        server.dirty(removed);
+        c.reply.integer(removed);
+    }
 
     // ------------------------------------------------------------------------------------------------------------
 
@@ -1321,17 +1399,8 @@ final class Commands
 
     private void hget(final Call c)
     {
-        final Capability hash = typed(c, c.arg(1), Values.HASH, wrong);
-        if (wrong[0])
-        {
-            return;
-        }
-        final Capability entry = hash == null ? null : values.dict(hash).find(c.arg(2));
-        if (entry == null)
-        {
-            c.reply.nullBulk();
-        }
-        else
+        final Capability entry = member(c, Values.HASH);
+        if (entry != null)
         {
             c.reply.bulk(mem.sds(memory.loadCapability(entry, Dict.VALUE)));
         }
@@ -1339,36 +1408,7 @@ final class Commands
 
     private void hdel(final Call c)
     {
-        final byte[] key = c.arg(1);
-        final Capability hash = typed(c, key, Values.HASH, wrong);
-        if (wrong[0])
-        {
-            return;
-        }
-        if (hash == null)
-        {
-            c.reply.integer(0);
-            return;
-        }
-        final Dict dict = values.dict(hash);
-        long removed = 0;
-        for (int i = 2; i < c.argc(); i++)
-        {
-            final Capability entry = dict.unlink(c.arg(i), Mem.hash(c.arg(i)));
-            if (entry != null)
-            {
-                mem.heap.free(memory.loadCapability(entry, Dict.VALUE));
-                dict.freeEntry(entry);
-                removed++;
-            }
-        }
-        dict.maybeShrink();
-        if (dict.size() == 0)
-        {
-            db.delete(key);
-        }
-        server.dirty(removed);
-        c.reply.integer(removed);
+        removeMembers(c, Values.HASH, freeFieldValue);
     }
 
     private void hgetall(final Call c)
@@ -1490,35 +1530,7 @@ final class Commands
 
     private void srem(final Call c)
     {
-        final byte[] key = c.arg(1);
-        final Capability set = typed(c, key, Values.SET, wrong);
-        if (wrong[0])
-        {
-            return;
-        }
-        if (set == null)
-        {
-            c.reply.integer(0);
-            return;
-        }
-        final Dict dict = values.dict(set);
-        long removed = 0;
-        for (int i = 2; i < c.argc(); i++)
-        {
-            final Capability entry = dict.unlink(c.arg(i), Mem.hash(c.arg(i)));
-            if (entry != null)
-            {
-                dict.freeEntry(entry);
-                removed++;
-            }
-        }
-        dict.maybeShrink();
-        if (dict.size() == 0)
-        {
-            db.delete(key);
-        }
-        server.dirty(removed);
-        c.reply.integer(removed);
+        removeMembers(c, Values.SET, NOTHING_ELSE);
     }
 
     /** @return the members of a set, ordered as Redis would answer (sorted if Redis would keep an intset). */
@@ -1804,17 +1816,8 @@ final class Commands
 
     private void zscore(final Call c)
     {
-        final Capability zset = typed(c, c.arg(1), Values.ZSET, wrong);
-        if (wrong[0])
-        {
-            return;
-        }
-        final Capability entry = zset == null ? null : values.dict(zset).find(c.arg(2));
-        if (entry == null)
-        {
-            c.reply.nullBulk();
-        }
-        else
+        final Capability entry = member(c, Values.ZSET);
+        if (entry != null)
         {
             c.reply.bulkDouble(Double.longBitsToDouble(memory.loadLong(entry, Dict.EXTRA)));
         }
@@ -1822,38 +1825,7 @@ final class Commands
 
     private void zrem(final Call c)
     {
-        final byte[] key = c.arg(1);
-        final Capability zset = typed(c, key, Values.ZSET, wrong);
-        if (wrong[0])
-        {
-            return;
-        }
-        if (zset == null)
-        {
-            c.reply.integer(0);
-            return;
-        }
-        final Dict dict = values.dict(zset);
-        final SkipList list = values.skipList(zset);
-        long removed = 0;
-        for (int i = 2; i < c.argc(); i++)
-        {
-            final byte[] member = c.arg(i);
-            final Capability entry = dict.unlink(member, Mem.hash(member));
-            if (entry != null)
-            {
-                list.delete(Double.longBitsToDouble(memory.loadLong(entry, Dict.EXTRA)), member);
-                dict.freeEntry(entry);
-                removed++;
-            }
-        }
-        dict.maybeShrink();
-        if (dict.size() == 0)
-        {
-            db.delete(key);
-        }
-        server.dirty(removed);
-        c.reply.integer(removed);
+        removeMembers(c, Values.ZSET, unlinkScore);
     }
 
     private void zpopmin(final Call c)
