@@ -138,4 +138,43 @@ class ForkTest
         assertTrue(WaitStatus.ifExited(status) && WaitStatus.exitStatus(status) == 0, "status " + status);
         assertEquals(1, kernel.metrics().forks());
     }
+
+    /**
+     * Every µprocess runs with its area confined to its own thread (its stores take no page lock): a spawned one, and
+     * a forked child, which confines its area itself as it starts, so that the parent's fork does not pay for it.
+     */
+    @ParameterizedTest
+    @EnumSource(CopyMode.class)
+    void shouldRunEveryProcessWithItsAreaConfinedToItsOwnThread(final CopyMode mode) throws InterruptedException
+    {
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final int pid = kernel.spawn(ctx ->
+        {
+            try
+            {
+                assertConfinedToCurrentThread(ctx, "the spawned process");
+                final int child = ctx.fork(c -> assertConfinedToCurrentThread(c, "the forked child"), mode);
+                final WaitResult result = ctx.waitpid(child, 0);
+                assertTrue(WaitStatus.ifExited(result.status()) && WaitStatus.exitStatus(result.status()) == 0,
+                    "the child failed its check (status " + result.status() + ")");
+                assertConfinedToCurrentThread(ctx, "the parent after the fork");
+            }
+            catch (final Throwable t)
+            {
+                failure.compareAndSet(null, t);
+            }
+        });
+        final int status = kernel.awaitExit(pid);
+        if (failure.get() != null)
+        {
+            throw new AssertionError(mode + ": " + failure.get(), failure.get());
+        }
+        assertTrue(WaitStatus.ifExited(status) && WaitStatus.exitStatus(status) == 0, "status " + status);
+    }
+
+    private void assertConfinedToCurrentThread(final ProcessContext ctx, final String who)
+    {
+        final long owner = kernel.process(ctx.getpid()).area.ownerThreadId();
+        assertEquals(Thread.currentThread().threadId(), owner, who + ": the thread its area is confined to");
+    }
 }
