@@ -4,11 +4,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.memory.Geometry.GRANULE_SIZE;
 import static dev.ufork.memory.Geometry.PAGE_SIZE;
@@ -704,6 +708,107 @@ class AddressSpaceTest
             assertTrue(sorted.get(i - 1).top() <= sorted.get(i).base(),
                 "areas overlap: " + sorted.get(i - 1) + " and " + sorted.get(i) + ", " + where);
         }
+    }
+
+    /**
+     * Threads that allocate and free areas of one size at once, as forks and exits do, through the warm cache's
+     * newest slot and its deque: no area is ever handed to two threads, the cache keeps within its limit, and no
+     * area is lost (afterwards the whole space can be allocated again in areas of that size).
+     */
+    @Test
+    void shouldNeverHandOutAnAreaTwiceWhenThreadsChurnTheWarmCache() throws InterruptedException
+    {
+        final long seed = Seeds.seed(0x5107_CAC4EL);
+        final long size = 256 << 10;
+        final long retain = 3 * size;
+        final AddressSpace space = reserve(AddressSpaceConfig.ofSize(16 * MIB).withWarmRetain(retain));
+        final int threads = 4;
+        final int rounds = 4_000;
+        final ConcurrentHashMap<Long, Integer> holders = new ConcurrentHashMap<>();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final CountDownLatch start = new CountDownLatch(1);
+        final List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++)
+        {
+            final int id = t;
+            final SplittableRandom rnd = Seeds.random(seed + t);
+            workers.add(Thread.ofPlatform().start(() ->
+            {
+                final List<Area> mine = new ArrayList<>();
+                try
+                {
+                    start.await();
+                    for (int round = 0; round < rounds && failure.get() == null; round++)
+                    {
+                        if (mine.size() < 3 && (mine.isEmpty() || rnd.nextBoolean()))
+                        {
+                            final Area area = space.allocate(size, size,
+                                rnd.nextBoolean() ? AreaInit.ZEROED : AreaInit.UNINITIALIZED);
+                            final Integer other = holders.putIfAbsent(area.base(), id);
+                            if (other != null)
+                            {
+                                throw new AssertionError("area at " + area.base() + " handed to thread " + id
+                                    + " while thread " + other + " holds it, round " + round);
+                            }
+                            space.memory().segment().set(ValueLayout.JAVA_LONG, area.base(), id);
+                            mine.add(area);
+                        }
+                        else
+                        {
+                            final Area area = mine.remove(rnd.nextInt(mine.size()));
+                            assertEquals(id, space.memory().segment().get(ValueLayout.JAVA_LONG, area.base()),
+                                "nobody else wrote into thread " + id + "'s area, round " + round);
+                            holders.remove(area.base());
+                            if (rnd.nextBoolean())
+                            {
+                                space.free(area);
+                            }
+                            else
+                            {
+                                space.free(area, PAGE_SIZE);
+                            }
+                        }
+                    }
+                    for (final Area area : mine)
+                    {
+                        holders.remove(area.base());
+                        space.free(area);
+                    }
+                }
+                catch (final Throwable e)
+                {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        start.countDown();
+        for (final Thread worker : workers)
+        {
+            worker.join();
+        }
+        if (failure.get() != null)
+        {
+            throw new AssertionError(Seeds.replay(seed) + ": " + failure.get(), failure.get());
+        }
+        assertEquals(0, space.liveAreas(), Seeds.replay(seed));
+        assertTrue(space.warmBytes() <= retain, "warm bytes " + space.warmBytes() + " above the limit, "
+            + Seeds.replay(seed));
+        final List<Area> all = new ArrayList<>();
+        while (true)
+        {
+            try
+            {
+                all.add(space.allocate(size, size, AreaInit.UNINITIALIZED));
+            }
+            catch (final AddressSpaceExhaustedException e)
+            {
+                break;
+            }
+        }
+        assertEquals((space.size() - Geometry.alignUp(space.config().guardBytes(), size)) / size, all.size(),
+            "every area came back, " + Seeds.replay(seed));
+        assertDisjoint(all, Seeds.replay(seed));
+        assertEquals(0, space.warmBytes(), Seeds.replay(seed));
     }
 
     private static void assertAccounting(final AddressSpace space, final List<Area> live, final String where)
