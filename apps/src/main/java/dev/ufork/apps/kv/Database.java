@@ -47,7 +47,7 @@ final class Database
     static Database create(final Mem mem, final Values values)
     {
         final Capability header = mem.allocateZeroed(48);
-        mem.memory.storeCapability(header, KEYS, Dict.create(mem).header());
+        mem.memory.storeCapability(header, KEYS, Dict.createWithOwnSlab(mem).header());
         mem.memory.storeCapability(header, EXPIRES, Dict.create(mem).header());
         return new Database(mem, values, header);
     }

@@ -14,10 +14,12 @@ import java.util.SplittableRandom;
  *  +0   table  capability → buckets       +0   next   capability → next entry in the chain, or NULL
  *  +16  mask   8 B  buckets − 1           +16  key    capability → sds
  *  +24  used   8 B  entries               +32  value  capability → value, or NULL
- *  +32  (reserved, 16 B)                   +48  hash   8 B
- *                                          +56  extra  8 B  expiry (keyspace) or score bits (sorted sets)
+ *  +32  slab   capability → the           +48  hash   8 B
+ *              {@link EntrySlab} header   +56  extra  8 B  expiry (keyspace) or score bits (sorted sets)
  *  buckets: one capability (16 B) per bucket, NULL when empty
  * </pre>
+ * Entries come from an {@link EntrySlab}: the one all dicts share, or for the keyspace one of its own, so that a
+ * snapshot can walk the keyspace in memory order ({@link #forEachInMemoryOrder}).
  * The table doubles when it is full and halves when it is under a tenth full (not below 4 buckets); a resize moves
  * every entry at once. Iteration ({@link #scan}) uses Redis's reverse-binary cursor, so an entry present for a whole
  * scan is returned at least once even if the table is resized in between.
@@ -37,6 +39,7 @@ final class Dict
     private static final int TABLE = 0;
     private static final int MASK = 16;
     private static final int USED = 24;
+    private static final int SLAB = 32;
     private static final long MIN_BUCKETS = 4;
 
     private final Mem mem;
@@ -51,13 +54,30 @@ final class Dict
         this.header = header;
     }
 
-    /** @return a new, empty dict. */
+    /** @return a new, empty dict whose entries come from the slab that dicts share. */
     static Dict create(final Mem mem)
+    {
+        return create(mem, mem.sharedEntrySlab());
+    }
+
+    /** @return a new, empty dict with an entry slab of its own, so that it can be walked in memory order. */
+    static Dict createWithOwnSlab(final Mem mem)
+    {
+        return create(mem, EntrySlab.create(mem, true));
+    }
+
+    private static Dict create(final Mem mem, final Capability slab)
     {
         final Capability header = mem.allocateZeroed(HEADER_SIZE);
         mem.memory.storeCapability(header, TABLE, mem.allocateZeroed(MIN_BUCKETS * 16));
         mem.memory.storeLong(header, MASK, MIN_BUCKETS - 1);
+        mem.memory.storeCapability(header, SLAB, slab);
         return new Dict(mem, header);
+    }
+
+    private EntrySlab slab()
+    {
+        return new EntrySlab(mem, memory.loadCapability(header, SLAB));
     }
 
     /** @return the header capability (what a value object or register holds). */
@@ -119,7 +139,7 @@ final class Dict
         }
         final Capability table = memory.loadCapability(header, TABLE);
         final long slot = (hash & memory.loadLong(header, MASK)) * 16;
-        final Capability entry = mem.heap.allocate(ENTRY_SIZE);
+        final Capability entry = slab().allocate();
         memory.storeCapability(entry, NEXT, memory.loadCapability(table, slot));
         memory.storeCapability(entry, KEY, keySds);
         memory.storeCapability(entry, VALUE, Capability.NULL);
@@ -169,7 +189,7 @@ final class Dict
     void freeEntry(final Capability entry)
     {
         mem.heap.free(memory.loadCapability(entry, KEY));
-        mem.heap.free(entry);
+        slab().free(entry);
     }
 
     /** Shrinks the table if it became sparse; call after deletions. */
@@ -251,6 +271,29 @@ final class Dict
                 entry = next;
             }
         }
+    }
+
+    /**
+     * Visits every entry in the order the entries lie in memory: a walk of the whole dict that streams through its
+     * slab's blocks, where {@link #forEach} follows the hash order and touches the heap all over.
+     *
+     * @throws IllegalStateException if the dict shares its slab ({@link #createWithOwnSlab} makes one that does not).
+     */
+    void forEachInMemoryOrder(final EntryVisitor visitor)
+    {
+        final EntrySlab slab = slab();
+        if (!slab.exclusive())
+        {
+            throw new IllegalStateException("the dict shares its entry slab: walk it with forEach");
+        }
+        // A slot is in use exactly when its key is set: a free slot is zero but for its link.
+        slab.forEachCarved(slot ->
+        {
+            if (memory.loadCapability(slot, KEY).isTagged())
+            {
+                visitor.visit(slot);
+            }
+        });
     }
 
     /** @return a random entry, or null if empty (uniform over buckets, then over the chain). */

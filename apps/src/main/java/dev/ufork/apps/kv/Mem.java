@@ -21,11 +21,23 @@ final class Mem
 
     final CapabilityMemory memory;
     final KvHeap heap;
+    /** The header of the entry slab that dicts share (see {@link EntrySlab}), or null until the first needs it. */
+    private Capability sharedEntrySlab;
 
     Mem(final CapabilityMemory memory, final KvHeap heap)
     {
         this.memory = memory;
         this.heap = heap;
+    }
+
+    /** @return the header of the entry slab that dicts without one of their own share; made on first use. */
+    Capability sharedEntrySlab()
+    {
+        if (sharedEntrySlab == null)
+        {
+            sharedEntrySlab = EntrySlab.create(this, false);
+        }
+        return sharedEntrySlab;
     }
 
     /** @return a zeroed block of {@code size} bytes. */

@@ -75,7 +75,10 @@ final class RdbWriter
         length(db.size());
         length(db.volatileKeys());
         final IOException[] failure = new IOException[1];
-        db.keys().forEach(entry ->
+        // In memory order: the keys, their entries and their values were mostly allocated together, so the walk
+        // streams through the heap (and the child copies the entry pages one after another) where the hash order
+        // of the table would miss the cache at every key.
+        db.keys().forEachInMemoryOrder(entry ->
         {
             if (failure[0] != null)
             {

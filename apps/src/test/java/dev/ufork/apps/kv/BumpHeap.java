@@ -3,8 +3,8 @@ package dev.ufork.apps.kv;
 import dev.ufork.capability.Capability;
 
 /**
- * A test heap that hands out consecutive 16-byte-aligned blocks of a region and never reuses them: enough to test
- * the store's structures without depending on the allocator.
+ * A test heap that hands out consecutive blocks of a region (16-byte aligned, or more where exact bounds need it)
+ * and never reuses them: enough to test the store's structures without depending on the allocator.
  */
 final class BumpHeap implements KvHeap
 {
@@ -20,13 +20,17 @@ final class BumpHeap implements KvHeap
     @Override
     public Capability allocate(final long size)
     {
-        final long rounded = Math.max(16, (size + 15) & -16);
-        if (next + rounded > region.length())
+        // Padded and aligned so that the bounds are exactly representable, as malloc does (a large block at an
+        // unaligned address could not be bounded exactly).
+        final long rounded = Capability.representableLength(Math.max(16, (size + 15) & -16));
+        final long mask = Capability.representableAlignmentMask(rounded);
+        final long start = (region.base() + next + ~mask) & mask;
+        if (start - region.base() + rounded > region.length())
         {
             throw new OutOfMemoryException("bump heap full");
         }
-        final Capability block = region.add(next).setBoundsExact(rounded);
-        next += rounded;
+        final Capability block = region.withAddress(start).setBoundsExact(rounded);
+        next = start - region.base() + rounded;
         return block;
     }
 
