@@ -1,12 +1,6 @@
 package dev.ufork.apps.kv;
 
-import dev.ufork.kernel.CopyMode;
-import dev.ufork.kernel.IsolationLevel;
-import dev.ufork.kernel.KernelConfig;
-import dev.ufork.memory.AddressSpaceConfig;
 import dev.ufork.posix.PosixAreaDescriptor;
-import dev.ufork.posix.PosixConfig;
-import dev.ufork.posix.PosixSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,67 +30,48 @@ class CommandsDifferentialTest
         {
             script = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         }
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
         final List<String> mismatches = new ArrayList<>();
         final int[] compared = new int[1];
-        final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(1L << 30), CopyMode.COPA, 64 << 20,
-            IsolationLevel.ADVERSARIAL);
-        try (RealRedis redis = RealRedis.start();
-            PosixSystem system = PosixSystem.boot(PosixConfig.of(kernel, Files.createTempDirectory(tmp, "kv-diff"))))
+        try (RealRedis redis = RealRedis.start())
         {
-            final int pid = system.spawn(posix ->
+            InProcess.run(Files.createTempDirectory(tmp, "kv-diff"), 64 << 20, posix ->
             {
-                try
+                final Mem mem = new Mem(posix.memory(), new BumpHeap(posix.area(), PosixAreaDescriptor.HEAP_START));
+                final Database db = Database.create(mem, new Values(mem));
+                final Commands commands = new Commands(db, new StubControl());
+                final Client client = new Client(1, -1);
+                int lineNumber = 0;
+                for (final String line : script)
                 {
-                    final Mem mem = new Mem(posix.memory(), new BumpHeap(posix.area(), PosixAreaDescriptor.HEAP_START));
-                    final Database db = Database.create(mem, new Values(mem));
-                    final Commands commands = new Commands(db, new StubControl());
-                    final Client client = new Client(1, -1);
-                    int lineNumber = 0;
-                    for (final String line : script)
+                    lineNumber++;
+                    if (line.isBlank() || line.startsWith("#"))
                     {
-                        lineNumber++;
-                        if (line.isBlank() || line.startsWith("#"))
-                        {
-                            continue;
-                        }
-                        final boolean unordered = line.startsWith("~ ");
-                        final boolean unchecked = line.startsWith("? ");
-                        final String text = unordered || unchecked ? line.substring(2) : line;
-                        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-                        final List<byte[]> args = RespParser.splitArgs(bytes, 0, bytes.length);
-                        final byte[] expected = redis.call(args);
-                        commands.execute(client, args, System.currentTimeMillis());
-                        final byte[] actual = java.util.Arrays.copyOfRange(client.reply.buffer(),
-                            client.reply.start(), client.reply.start() + client.reply.pending());
-                        client.reply.consumed(client.reply.pending());
-                        if (unchecked)
-                        {
-                            continue;
-                        }
-                        compared[0]++;
-                        final boolean same = unordered ? sameElements(expected, actual)
-                            : java.util.Arrays.equals(expected, actual);
-                        if (!same)
-                        {
-                            mismatches.add("line " + lineNumber + ": " + text + "\n   redis: " + show(expected)
-                                + "\n   ufork: " + show(actual));
-                        }
+                        continue;
+                    }
+                    final boolean unordered = line.startsWith("~ ");
+                    final boolean unchecked = line.startsWith("? ");
+                    final String text = unordered || unchecked ? line.substring(2) : line;
+                    final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+                    final List<byte[]> args = RespParser.splitArgs(bytes, 0, bytes.length);
+                    final byte[] expected = redis.call(args);
+                    commands.execute(client, args, System.currentTimeMillis());
+                    final byte[] actual = java.util.Arrays.copyOfRange(client.reply.buffer(),
+                        client.reply.start(), client.reply.start() + client.reply.pending());
+                    client.reply.consumed(client.reply.pending());
+                    if (unchecked)
+                    {
+                        continue;
+                    }
+                    compared[0]++;
+                    final boolean same = unordered ? sameElements(expected, actual)
+                        : java.util.Arrays.equals(expected, actual);
+                    if (!same)
+                    {
+                        mismatches.add("line " + lineNumber + ": " + text + "\n   redis: " + show(expected)
+                            + "\n   ufork: " + show(actual));
                     }
                 }
-                catch (final Throwable t)
-                {
-                    failure.set(t);
-                    return 1;
-                }
-                return 0;
             });
-            final int status = system.awaitExit(pid);
-            if (failure.get() != null)
-            {
-                throw new AssertionError(failure.get());
-            }
-            assertEquals(0, status);
         }
         assertTrue(mismatches.isEmpty(), mismatches.size() + " of " + compared[0] + " replies differ:\n"
             + String.join("\n", mismatches));

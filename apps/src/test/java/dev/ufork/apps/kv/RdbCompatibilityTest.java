@@ -1,12 +1,6 @@
 package dev.ufork.apps.kv;
 
-import dev.ufork.kernel.CopyMode;
-import dev.ufork.kernel.IsolationLevel;
-import dev.ufork.kernel.KernelConfig;
-import dev.ufork.memory.AddressSpaceConfig;
 import dev.ufork.posix.PosixAreaDescriptor;
-import dev.ufork.posix.PosixConfig;
-import dev.ufork.posix.PosixSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -129,10 +122,7 @@ class RdbCompatibilityTest
         final Path work = Files.createTempDirectory(tmp, "kv-rdb");
         final Path ours = work.resolve("ours.rdb");
         final Path roundTrip = work.resolve("round-trip.rdb");
-        final KernelConfig kernel = new KernelConfig(AddressSpaceConfig.ofSize(1L << 30), CopyMode.COPA, 128 << 20,
-            IsolationLevel.ADVERSARIAL);
-        try (RealRedis a = RealRedis.start();
-            PosixSystem system = PosixSystem.boot(PosixConfig.of(kernel, work)))
+        try (RealRedis a = RealRedis.start())
         {
             for (final List<byte[]> command : data)
             {
@@ -140,42 +130,27 @@ class RdbCompatibilityTest
             }
             assertArrayEquals("+OK\r\n".getBytes(StandardCharsets.US_ASCII), a.call(args("SAVE")));
             final Path theirs = a.dir().resolve("dump.rdb");
-            final AtomicReference<Throwable> failure = new AtomicReference<>();
-            final int pid = system.spawn(posix ->
+            InProcess.run(work, 128 << 20, posix ->
             {
-                try
+                final Mem mem = new Mem(posix.memory(), new BumpHeap(posix.area(), PosixAreaDescriptor.HEAP_START));
+                final Database db = Database.create(mem, new Values(mem));
+                final Commands commands = new Commands(db, new StubControl());
+                final Client client = new Client(1, -1);
+                for (final List<byte[]> command : data)
                 {
-                    final Mem mem = new Mem(posix.memory(), new BumpHeap(posix.area(), PosixAreaDescriptor.HEAP_START));
-                    final Database db = Database.create(mem, new Values(mem));
-                    final Commands commands = new Commands(db, new StubControl());
-                    final Client client = new Client(1, -1);
-                    for (final List<byte[]> command : data)
-                    {
-                        commands.execute(client, command, System.currentTimeMillis());
-                        client.reply.consumed(client.reply.pending());
-                    }
-                    write(db, ours);
-                    final Database loaded = Database.create(mem, new Values(mem));
-                    try (InputStream in = new FileInputStream(theirs.toFile()))
-                    {
-                        final long keys = new RdbReader(in::read).readAll(new DatabaseLoader(loaded),
-                            System.currentTimeMillis());
-                        assertEquals(db.size(), keys, "keys loaded from redis-server's dump");
-                    }
-                    write(loaded, roundTrip);
+                    commands.execute(client, command, System.currentTimeMillis());
+                    client.reply.consumed(client.reply.pending());
                 }
-                catch (final Throwable t)
+                write(db, ours);
+                final Database loaded = Database.create(mem, new Values(mem));
+                try (InputStream in = new FileInputStream(theirs.toFile()))
                 {
-                    failure.set(t);
-                    return 1;
+                    final long keys = new RdbReader(in::read).readAll(new DatabaseLoader(loaded),
+                        System.currentTimeMillis());
+                    assertEquals(db.size(), keys, "keys loaded from redis-server's dump");
                 }
-                return 0;
+                write(loaded, roundTrip);
             });
-            assertEquals(0, system.awaitExit(pid), () -> String.valueOf(failure.get()));
-            if (failure.get() != null)
-            {
-                throw new AssertionError(failure.get());
-            }
             checkRdb(ours);
             checkRdb(roundTrip);
             final String expected = digest(a);
