@@ -185,10 +185,20 @@ final class Dict
         return null;
     }
 
-    /** Frees an unlinked entry's key and the entry itself (not its value). */
+    /**
+     * Frees an unlinked entry's key and the entry itself (not its value).
+     *
+     * @throws IllegalStateException if the entry is already free (its key is cleared when it is freed); nothing
+     *                               changes.
+     */
     void freeEntry(final Capability entry)
     {
-        mem.heap.free(memory.loadCapability(entry, KEY));
+        final Capability key = memory.loadCapability(entry, KEY);
+        if (!key.isTagged())
+        {
+            throw new IllegalStateException("entry freed twice: " + entry);
+        }
+        mem.heap.free(key);
         slab().free(entry);
     }
 

@@ -44,6 +44,35 @@ class DictModelTest
         }
     }
 
+    /** Freeing an entry twice is refused and leaves the dict and its slab as they were. */
+    @Test
+    void anEntryFreedTwiceIsRefusedAndChangesNothing(@TempDir final Path tmp) throws Exception
+    {
+        InProcess.run(tmp, 16 << 20, posix ->
+        {
+            final Mem mem = new Mem(posix.memory(), new PosixHeap(posix));
+            final Dict dict = Dict.createWithOwnSlab(mem);
+            final Map<String, Long> model = new HashMap<>();
+            for (int i = 0; i < 10; i++)
+            {
+                final byte[] key = ("k" + i).getBytes(StandardCharsets.US_ASCII);
+                mem.memory.storeLong(dict.insert(mem.newSds(key), Mem.hash(key)), Dict.EXTRA, i);
+                model.put("k" + i, (long)i);
+            }
+            final byte[] gone = "k3".getBytes(StandardCharsets.US_ASCII);
+            final Capability entry = dict.unlink(gone, Mem.hash(gone));
+            dict.freeEntry(entry);
+            model.remove("k3");
+            assertThrows(IllegalStateException.class, () -> dict.freeEntry(entry));
+            check(mem, dict, model, true, "after a refused second free");
+            // The slot is reused once, by the next insert, and the one after takes a fresh slot.
+            final byte[] a = "a".getBytes(StandardCharsets.US_ASCII);
+            final byte[] b = "b".getBytes(StandardCharsets.US_ASCII);
+            assertEquals(entry.address(), dict.insert(mem.newSds(a), Mem.hash(a)).address(), "the freed slot is reused");
+            assertTrue(dict.insert(mem.newSds(b), Mem.hash(b)).address() != entry.address(), "and only once");
+        });
+    }
+
     private static void run(final Mem mem, final SplittableRandom random)
     {
         final List<Dict> dicts = List.of(Dict.createWithOwnSlab(mem), Dict.create(mem), Dict.create(mem));
