@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * tools. For each key count: fill with {@code DEBUG POPULATE N key 100}, take BGSAVEs (fork latency as the server
  * reports it in {@code latest_fork_usec}, total time from the BGSAVE command until {@code rdb_bgsave_in_progress}
  * goes back to 0, and the child's private bytes {@code rdb_last_cow_size}), then redis-benchmark SET and GET with 50
- * clients at {@code -P 1} and {@code -P 16}, after one unreported pass of those on each server. Installs nothing:
+ * clients at {@code -P 1} and {@code -P 16} (and, with {@code --random-keys}, again with {@code -r N}), after one
+ * unreported pass of those on each server. Installs nothing:
  * without redis-server it says how to get it and measures ufork alone; without redis-benchmark it skips the
  * throughput rows.
  * <p>
@@ -40,6 +41,7 @@ public final class KvBench
 
     static final String USAGE = """
         usage: ufork bench kv [--keys LIST] [--modes LIST] [--format csv|table] [--bgsaves N] [--requests N]
+                              [--random-keys]
 
         ufork kv against a real redis-server, both started now on loopback ports, driven by redis-cli style commands
         and redis-benchmark.
@@ -50,6 +52,10 @@ public final class KvBench
           --format F      csv (header metric,keys,system,value,unit) or table (default csv)
           --bgsaves N     BGSAVEs per key count and system; the median is reported (default 3)
           --requests N    redis-benchmark requests per test (default 100000)
+          --random-keys   also run redis-benchmark with -r KEYS (random keys over the key count), as rows
+                          set_random_p1, get_random_p1, set_random_p16, get_random_p16; redis-benchmark's keys
+                          (key:000000000042) are not DEBUG POPULATE's (key:42), so these GETs mostly miss and
+                          these SETs mostly insert, on both servers alike
         """;
 
     /** One measured value. */
@@ -72,6 +78,7 @@ public final class KvBench
         String format = "csv";
         int bgsaves = 3;
         int requests = 100_000;
+        boolean randomKeys = false;
         try
         {
             for (int i = 0; i < args.length; i++)
@@ -81,6 +88,11 @@ public final class KvBench
                 {
                     out.print(USAGE);
                     return 0;
+                }
+                if (arg.equals("--random-keys"))
+                {
+                    randomKeys = true;
+                    continue;
                 }
                 if (i + 1 >= args.length)
                 {
@@ -140,14 +152,14 @@ public final class KvBench
                     : "ufork-" + mode.name().toLowerCase(Locale.ROOT);
                 try (Server server = Server.ufork(mode, maxKeys(keys), err))
                 {
-                    measure(server, system, keys, bgsaves, requests, benchmark, rows, err);
+                    measure(server, system, keys, bgsaves, requests, randomKeys, benchmark, rows, err);
                 }
             }
             if (redisServer != null)
             {
                 try (Server server = Server.redis(redisServer, err))
                 {
-                    measure(server, "redis", keys, bgsaves, requests, benchmark, rows, err);
+                    measure(server, "redis", keys, bgsaves, requests, randomKeys, benchmark, rows, err);
                 }
             }
         }
@@ -243,7 +255,8 @@ public final class KvBench
     }
 
     private static void measure(final Server server, final String system, final List<Long> keys, final int bgsaves,
-        final int requests, final String benchmark, final List<Row> rows, final PrintStream log)
+        final int requests, final boolean randomKeys, final String benchmark, final List<Row> rows,
+        final PrintStream log)
         throws IOException, InterruptedException
     {
         if (benchmark != null)
@@ -252,8 +265,8 @@ public final class KvBench
             // request path interpreted until the JIT has seen it, and the first key count would pay for that.
             log.println("bench kv: " + system + ": warm-up pass of redis-benchmark (not reported)");
             server.call("FLUSHALL");
-            server.benchmark(benchmark, requests, 1);
-            server.benchmark(benchmark, requests, 16);
+            server.benchmark(benchmark, requests, 1, 0);
+            server.benchmark(benchmark, requests, 16, 0);
         }
         for (final long n : keys)
         {
@@ -303,9 +316,16 @@ public final class KvBench
             {
                 for (final int pipeline : new int[] {1, 16})
                 {
-                    final Map<String, Double> rps = server.benchmark(benchmark, requests, pipeline);
+                    final Map<String, Double> rps = server.benchmark(benchmark, requests, pipeline, 0);
                     rows.add(new Row("set_p" + pipeline, n, system, rps.getOrDefault("SET", 0.0), "rps"));
                     rows.add(new Row("get_p" + pipeline, n, system, rps.getOrDefault("GET", 0.0), "rps"));
+                }
+                // Last for this key count: the random SETs add keys, and the next count starts with FLUSHALL.
+                for (final int pipeline : randomKeys ? new int[] {1, 16} : new int[0])
+                {
+                    final Map<String, Double> rps = server.benchmark(benchmark, requests, pipeline, n);
+                    rows.add(new Row("set_random_p" + pipeline, n, system, rps.getOrDefault("SET", 0.0), "rps"));
+                    rows.add(new Row("get_random_p" + pipeline, n, system, rps.getOrDefault("GET", 0.0), "rps"));
                 }
             }
         }
@@ -483,12 +503,18 @@ public final class KvBench
             return fields;
         }
 
-        Map<String, Double> benchmark(final String executable, final int requests, final int pipeline)
-            throws IOException, InterruptedException
+        /** @param randomKeys the range of {@code -r}, or 0 for redis-benchmark's single key. */
+        Map<String, Double> benchmark(final String executable, final int requests, final int pipeline,
+            final long randomKeys) throws IOException, InterruptedException
         {
-            final Process run = new ProcessBuilder(executable, "-h", "127.0.0.1", "-p", Integer.toString(port), "-c",
-                "50", "-n", Integer.toString(requests), "-P", Integer.toString(pipeline), "-t", "set,get", "--csv")
-                .redirectErrorStream(true).start();
+            final List<String> command = new ArrayList<>(List.of(executable, "-h", "127.0.0.1", "-p",
+                Integer.toString(port), "-c", "50", "-n", Integer.toString(requests), "-P", Integer.toString(pipeline),
+                "-t", "set,get", "--csv"));
+            if (randomKeys > 0)
+            {
+                command.addAll(List.of("-r", Long.toString(randomKeys)));
+            }
+            final Process run = new ProcessBuilder(command).redirectErrorStream(true).start();
             final Map<String, Double> rps = new LinkedHashMap<>();
             final StringBuilder all = new StringBuilder();
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(run.getInputStream(),
