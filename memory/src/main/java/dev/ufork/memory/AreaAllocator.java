@@ -101,7 +101,7 @@ final class AreaAllocator
         {
             if (!newest.compareAndSet(recent, null))
             {
-                // A free has moved it to the deque meanwhile: whichever of the two comes second takes it out.
+                // A free has displaced it to the deque meanwhile: whichever of the two comes second takes it out.
                 warm.removeFirstOccurrence(recent);
             }
             return reuse(recent, init);
@@ -228,16 +228,7 @@ final class AreaAllocator
             return;
         }
         warmBytes.addAndGet(bytes);
-        final WarmExtent previous = newest.getAndSet(new WarmExtent(area.base(), area.size(), bytes));
-        if (previous != null && !previous.taken.get())
-        {
-            warm.addFirst(previous);
-            if (previous.taken.get())
-            {
-                // A fork took it from the slot meanwhile (see takeWarm).
-                warm.removeFirstOccurrence(previous);
-            }
-        }
+        pushNewest(new WarmExtent(area.base(), area.size(), bytes));
         // Oldest first: the deque's tail, and the newest slot only once the deque is empty.
         while (warmBytes.get() > retainLimit)
         {
@@ -251,6 +242,40 @@ final class AreaAllocator
                 }
             }
             release(oldest);
+        }
+    }
+
+    /**
+     * Puts a freed extent in the newest slot and the one it displaces at the head of the deque. The displaced one
+     * enters the deque before it leaves the slot, so that a fork, an eviction or a release that runs meanwhile always
+     * finds it; for a moment it is in both, which the {@code taken} flag makes harmless.
+     */
+    private void pushNewest(final WarmExtent fresh)
+    {
+        WarmExtent previous = newest.get();
+        while (true)
+        {
+            final boolean queued = previous != null && !previous.taken.get();
+            if (queued)
+            {
+                warm.addFirst(previous);
+            }
+            final WarmExtent witness = newest.compareAndExchange(previous, fresh);
+            if (witness == previous)
+            {
+                if (queued && previous.taken.get())
+                {
+                    // A fork took it from the slot meanwhile (see takeWarm): it must not linger in the deque.
+                    warm.removeFirstOccurrence(previous);
+                }
+                return;
+            }
+            // Another free or a fork changed the slot meanwhile: undo, and displace what is there now.
+            if (queued)
+            {
+                warm.removeFirstOccurrence(previous);
+            }
+            previous = witness;
         }
     }
 
