@@ -188,8 +188,9 @@ final class Dict
     /**
      * Frees an unlinked entry's key and the entry itself (not its value).
      *
-     * @throws IllegalStateException if the entry is already free (its key is cleared when it is freed); nothing
-     *                               changes.
+     * @throws IllegalStateException if the entry is on the free list (freed, and not handed out again since: its key
+     *                               is cleared when it is freed); nothing changes. A stale capability to an entry
+     *                               that has been reused is not caught, as with {@code malloc}.
      */
     void freeEntry(final Capability entry)
     {

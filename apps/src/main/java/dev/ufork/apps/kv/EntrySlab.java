@@ -11,9 +11,9 @@ import dev.ufork.capability.CapabilityMemory;
  * Why: entries are the keyspace's pointers (each holds capabilities to the next entry, its key and its value), while
  * keys and values are plain bytes. A BGSAVE child copies every page it loads a capability from (copy-on-pointer-
  * access) and reads plain bytes in place: with entries and strings interleaved on the same pages it copied the whole
- * keyspace, with entries on pages of their own it copies the entry pages and the bucket table only. And a slab that
- * holds one dict's entries alone ({@link #EXCLUSIVE}) can be walked in address order ({@link #forEachCarved}),
- * which a snapshot streams through, where the hash order of the table jumps about the whole heap.
+ * keyspace, with entries on pages of their own it copies the entry pages only. And a slab that holds one dict's
+ * entries alone ({@link #EXCLUSIVE}) can be walked block by block, each block in address order
+ * ({@link #forEachCarved}), which a snapshot streams through, where the hash order of the table jumps about the heap.
  * <pre>
  *  header (48 B)                                      block (64 KiB)
  *  +0   free       capability → first free entry       +0    capability → the previous block, or NULL (one slot)

@@ -54,8 +54,9 @@ public final class KvBench
           --requests N    redis-benchmark requests per test (default 100000)
           --random-keys   also run redis-benchmark with -r KEYS (random keys over the key count), as rows
                           set_random_p1, get_random_p1, set_random_p16, get_random_p16; redis-benchmark's keys
-                          (key:000000000042) are not DEBUG POPULATE's (key:42), so these GETs mostly miss and
-                          these SETs mostly insert, on both servers alike
+                          (key:000000000042) are not DEBUG POPULATE's (key:42), so a GET finds only keys the
+                          SETs before it wrote: mostly misses when the key count is far above --requests, mostly
+                          hits when it is below; the same on both servers
         """;
 
     /** One measured value. */

@@ -75,9 +75,9 @@ final class RdbWriter
         length(db.size());
         length(db.volatileKeys());
         final IOException[] failure = new IOException[1];
-        // In memory order: the keys, their entries and their values were mostly allocated together, so the walk
-        // streams through the heap (and the child copies the entry pages one after another) where the hash order
-        // of the table would miss the cache at every key.
+        // In memory order: entries lie in their slab in the order they were made, and their keys and values lie in
+        // the heap mostly in that same order, so the walk streams through both (and the child copies the entry pages
+        // one after another) where the hash order of the table would miss the cache at every key.
         db.keys().forEachInMemoryOrder(entry ->
         {
             if (failure[0] != null)
