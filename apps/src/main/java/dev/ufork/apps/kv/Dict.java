@@ -345,7 +345,8 @@ final class Dict
 
     /**
      * Removes every entry, calling {@code freeValue} on each entry before its key and the entry are freed, and
-     * shrinks the table to its minimum.
+     * shrinks the table to its minimum. A dict with an entry slab of its own gives the slab's blocks back too, so
+     * that what is inserted next is laid out afresh.
      */
     void clear(final EntryVisitor freeValue)
     {
@@ -358,5 +359,10 @@ final class Dict
         memory.storeCapability(header, TABLE, mem.allocateZeroed(MIN_BUCKETS * 16));
         memory.storeLong(header, MASK, MIN_BUCKETS - 1);
         memory.storeLong(header, USED, 0);
+        final EntrySlab slab = slab();
+        if (slab.exclusive())
+        {
+            slab.releaseAll();
+        }
     }
 }

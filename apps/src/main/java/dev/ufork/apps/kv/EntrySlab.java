@@ -116,6 +116,31 @@ final class EntrySlab
     }
 
     /**
+     * Gives every block back to the heap and empties the slab, for a dict that has it to itself and has just freed all
+     * its entries (FLUSHALL): its next entries are carved afresh, in the order they are made, instead of coming off a
+     * free list in the order the old ones happened to be freed, so that a memory-order walk streams again.
+     *
+     * @throws IllegalStateException if the slab is shared; nothing changes.
+     */
+    void releaseAll()
+    {
+        if (!exclusive())
+        {
+            throw new IllegalStateException("a shared entry slab cannot be released: other dicts use it");
+        }
+        Capability block = memory.loadCapability(header, BLOCK);
+        memory.storeCapability(header, FREE, Capability.NULL);
+        memory.storeCapability(header, BLOCK, Capability.NULL);
+        memory.storeLong(header, CARVED, 0);
+        while (block.isTagged())
+        {
+            final Capability previous = memory.loadCapability(block, PREVIOUS_BLOCK);
+            mem.heap.free(block);
+            block = previous;
+        }
+    }
+
+    /**
      * Visits every entry slot carved so far, in use or free, newest block first and each block in address order.
      *
      * @param slot called with a capability bounded to each slot.

@@ -73,6 +73,57 @@ class DictModelTest
         });
     }
 
+    /**
+     * Clearing a dict that has its slab to itself gives the slab's blocks back: the entries inserted next are carved
+     * afresh, so the memory-order walk meets them in the order they were inserted, while a dict sharing its slab keeps
+     * reusing freed entries.
+     */
+    @Test
+    void clearingADictWithItsOwnSlabLaysOutTheNextEntriesAfresh(@TempDir final Path tmp) throws Exception
+    {
+        InProcess.run(tmp, 16 << 20, posix ->
+        {
+            final Mem mem = new Mem(posix.memory(), new PosixHeap(posix));
+            final Dict dict = Dict.createWithOwnSlab(mem);
+            final SplittableRandom random = new SplittableRandom(7);
+            for (int i = 0; i < 3000; i++)
+            {
+                final byte[] key = ("old" + random.nextInt(5000)).getBytes(StandardCharsets.US_ASCII);
+                if (dict.find(key) == null)
+                {
+                    dict.insert(mem.newSds(key), Mem.hash(key));
+                }
+                else if (random.nextBoolean())
+                {
+                    dict.freeEntry(dict.unlink(key, Mem.hash(key)));
+                }
+            }
+            dict.clear(entry -> { });
+            assertEquals(0, dict.size());
+            final Map<String, Long> model = new HashMap<>();
+            for (int i = 0; i < 1500; i++)
+            {
+                final byte[] key = ("new" + i).getBytes(StandardCharsets.US_ASCII);
+                mem.memory.storeLong(dict.insert(mem.newSds(key), Mem.hash(key)), Dict.EXTRA, i);
+                model.put("new" + i, (long)i);
+            }
+            check(mem, dict, model, true, "after clear and 1500 inserts");
+            // Two blocks (1023 entries each): the newer first, each in insertion order.
+            final List<Long> order = new ArrayList<>();
+            dict.forEachInMemoryOrder(entry -> order.add(mem.memory.loadLong(entry, Dict.EXTRA)));
+            final List<Long> expected = new ArrayList<>();
+            for (long i = 1023; i < 1500; i++)
+            {
+                expected.add(i);
+            }
+            for (long i = 0; i < 1023; i++)
+            {
+                expected.add(i);
+            }
+            assertEquals(expected, order, "entries carved afresh, in insertion order within each block");
+        });
+    }
+
     private static void run(final Mem mem, final SplittableRandom random)
     {
         final List<Dict> dicts = List.of(Dict.createWithOwnSlab(mem), Dict.create(mem), Dict.create(mem));
