@@ -194,13 +194,19 @@ final class Dict
      */
     void freeEntry(final Capability entry)
     {
+        freeKey(entry);
+        slab().free(entry);
+    }
+
+    /** Frees an entry's key; refuses an entry on the free list (see {@link #freeEntry}). */
+    private void freeKey(final Capability entry)
+    {
         final Capability key = memory.loadCapability(entry, KEY);
         if (!key.isTagged())
         {
             throw new IllegalStateException("entry freed twice: " + entry);
         }
         mem.heap.free(key);
-        slab().free(entry);
     }
 
     /** Shrinks the table if it became sparse; call after deletions. */
@@ -350,17 +356,26 @@ final class Dict
      */
     void clear(final EntryVisitor freeValue)
     {
+        final EntrySlab slab = slab();
+        // A slab of the dict's own goes back whole at the end, so its entries need not go on its free list first.
+        final boolean ownSlab = slab.exclusive();
         forEach(entry ->
         {
             freeValue.visit(entry);
-            freeEntry(entry);
+            if (ownSlab)
+            {
+                freeKey(entry);
+            }
+            else
+            {
+                freeEntry(entry);
+            }
         });
         mem.heap.free(memory.loadCapability(header, TABLE));
         memory.storeCapability(header, TABLE, mem.allocateZeroed(MIN_BUCKETS * 16));
         memory.storeLong(header, MASK, MIN_BUCKETS - 1);
         memory.storeLong(header, USED, 0);
-        final EntrySlab slab = slab();
-        if (slab.exclusive())
+        if (ownSlab)
         {
             slab.releaseAll();
         }

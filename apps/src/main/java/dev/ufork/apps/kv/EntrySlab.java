@@ -21,9 +21,9 @@ import dev.ufork.capability.CapabilityMemory;
  *  +32  carved     8 B  bytes of the newest block used
  *  +40  exclusive  8 B  1 if one dict has the slab to itself
  * </pre>
- * A free entry is zero but for its +0, the capability to the next free entry. Blocks are never given back to the
- * heap: the entries of a dict that shrank wait on the free list for its next inserts, as a size-class allocator
- * would keep them.
+ * A free entry is zero but for its +0, the capability to the next free entry. Blocks go back to the heap only when
+ * a dict that has the slab to itself is cleared ({@link #releaseAll}); otherwise the entries of a dict that shrank
+ * wait on the free list for its next inserts, as a size-class allocator would keep them.
  * <p>
  * Thread safety: confined to the µprocess's thread. Lifetime: that of the header, which lives as long as the dicts
  * that use it.
