@@ -375,6 +375,35 @@ public final class ProcessContext
     }
 
     /**
+     * {@code sigsuspend}: replaces the mask with {@code mask} and waits, as {@link #pause()} does, until a signal
+     * runs a handler or ends the µprocess; then restores the previous mask and delivers what it unblocks. Block a
+     * signal, do what provokes it (tell another µprocess to send it), then suspend with it unblocked: unlike a
+     * {@code pause} after an unblock, no instance that arrives in between is lost.
+     *
+     * @param mask the signals blocked while waiting (bit n = signal number n); SIGKILL is never blocked.
+     * @throws ErrnoException EINTR always, once a handler has run, as POSIX {@code sigsuspend} returns.
+     */
+    public void sigsuspend(final long mask)
+    {
+        enter(KernelService.SIGNAL);
+        final long previous = process.signals.blocked();
+        process.signals.setBlocked(mask);
+        try
+        {
+            while (!checkSignals())
+            {
+                LockSupport.park(this);
+            }
+        }
+        finally
+        {
+            process.signals.setBlocked(previous);
+        }
+        checkSignals();
+        throw new ErrnoException(Errno.EINTR, "sigsuspend interrupted by a signal");
+    }
+
+    /**
      * {@code nanosleep}: sleeps unless a caught signal interrupts it.
      *
      * @param nanos how long, not negative.

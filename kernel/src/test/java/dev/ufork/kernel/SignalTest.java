@@ -413,6 +413,87 @@ class SignalTest extends KernelTestBase
     }
 
     /**
+     * sigsuspend waits with the given mask and restores the old one: a signal that arrived while blocked (the race
+     * that {@code pause} after an unblock loses) ends it at once; one its mask blocks stays pending through the wait,
+     * and is delivered before sigsuspend returns if the restored mask unblocks it.
+     */
+    @Test
+    void shouldSuspendWithATemporaryMaskAndRestoreIt()
+    {
+        runClean("sigsuspend", ctx ->
+        {
+            final Capability counters = page(ctx, 1);
+            // SIGUSR1's handler counts at 0 and, while the word at 16 is set, raises SIGUSR2 (counted at 8).
+            ctx.sigaction(Signal.SIGUSR1, SignalAction.handle((c, s) ->
+            {
+                bump(c, 0);
+                if (c.memory().loadLong(page(c, 1), 16) != 0)
+                {
+                    c.kill(c.getpid(), Signal.SIGUSR2);
+                }
+            }));
+            ctx.sigaction(Signal.SIGUSR2, SignalAction.handle((c, s) -> bump(c, 8)));
+            final long usr1 = ProcessContext.maskOf(Signal.SIGUSR1);
+            final long usr2 = ProcessContext.maskOf(Signal.SIGUSR2);
+
+            // Both pending before the call: it handles SIGUSR1, SIGUSR2 stays blocked, the caller's mask comes back.
+            ctx.sigprocmask(ProcessContext.SIG_SETMASK, usr1 | usr2);
+            ctx.kill(ctx.getpid(), Signal.SIGUSR1);
+            ctx.kill(ctx.getpid(), Signal.SIGUSR2);
+            assertErrno(Errno.EINTR, () -> ctx.sigsuspend(usr2), "sigsuspend with SIGUSR1 pending");
+            assertEquals(1, ctx.memory().loadLong(counters, 0), "SIGUSR1 handled by sigsuspend");
+            assertEquals(0, ctx.memory().loadLong(counters, 8), "SIGUSR2 stayed blocked through the wait");
+            assertEquals(usr1 | usr2, ctx.sigprocmask(ProcessContext.SIG_BLOCK, 0), "the mask restored");
+            assertEquals(usr2, ctx.sigpending(), "SIGUSR2 still pending");
+            ctx.sigprocmask(ProcessContext.SIG_SETMASK, usr1);
+            assertEquals(1, ctx.memory().loadLong(counters, 8), "SIGUSR2 delivered once unblocked");
+
+            // Raised during the wait behind its temporary mask: restoring the mask delivers it before the return.
+            ctx.memory().storeLong(counters, 16, 1);
+            ctx.kill(ctx.getpid(), Signal.SIGUSR1);
+            assertErrno(Errno.EINTR, () -> ctx.sigsuspend(usr2), "sigsuspend whose handler raises SIGUSR2");
+            assertEquals(2, ctx.memory().loadLong(counters, 0), "SIGUSR1 handled");
+            assertEquals(2, ctx.memory().loadLong(counters, 8), "SIGUSR2 delivered as the mask was restored");
+            ctx.memory().storeLong(counters, 16, 0);
+
+            // Sent by another µprocess, before or during the wait: SIGUSR1 is blocked until then, so it is not lost.
+            ctx.fork(child(c -> c.kill(c.getppid(), Signal.SIGUSR1)));
+            assertErrno(Errno.EINTR, () -> ctx.sigsuspend(0), "sigsuspend woken by a child's SIGUSR1");
+            assertEquals(3, ctx.memory().loadLong(counters, 0), "SIGUSR1 handled");
+            assertEquals(usr1, ctx.sigprocmask(ProcessContext.SIG_BLOCK, 0), "the mask restored");
+            assertEquals(0, ctx.sigpending(), "nothing left pending");
+        });
+    }
+
+    /** SIGKILL ends a sigsuspend whose mask blocks everything (it would otherwise wait for ever). */
+    @Test
+    void shouldKillASigsuspendThatBlocksEverything()
+    {
+        runClean("sigsuspend-kill", ctx ->
+        {
+            armWakeUp(ctx);
+            final int child = ctx.fork(child(c ->
+            {
+                c.sigprocmask(ProcessContext.SIG_SETMASK, -1L);
+                c.kill(c.getppid(), Signal.SIGUSR1);
+                c.sigsuspend(-1L);
+                c.exit(3);
+            }));
+            awaitWakeUp(ctx);
+            // Were SIGTERM not blocked, its wake-up would most likely end the child before the SIGKILL is sent.
+            ctx.kill(child, Signal.SIGTERM);
+            ctx.kill(child, Signal.SIGKILL);
+            assertSignaled(Signal.SIGKILL, ctx.waitpid(child, 0).status(), "SIGKILL through a full mask");
+        });
+    }
+
+    private static void bump(final ProcessContext ctx, final long offset)
+    {
+        final Capability counters = page(ctx, 1);
+        ctx.memory().storeLong(counters, offset, ctx.memory().loadLong(counters, offset) + 1);
+    }
+
+    /**
      * A handled signal cuts a sleep short, and sleep says how much was left. A signal that arrives before the sleep
      * starts is handled at its start and does not cut it, so the parent keeps signalling until the child is done.
      */

@@ -544,6 +544,26 @@ public final class Posix
     }
 
     /**
+     * {@code sigsuspend}: waits with {@code set} as the mask until a signal runs a handler (or ends the µprocess),
+     * then restores the mask. The race-free way to wait for a signal that was blocked until now.
+     *
+     * @param set the signals blocked while waiting (bit n = signal n).
+     * @return −1 with errno EINTR, always.
+     */
+    public int sigsuspend(final long set)
+    {
+        try
+        {
+            ctx.sigsuspend(set);
+            throw new IllegalStateException("sigsuspend returned");
+        }
+        catch (final ErrnoException e)
+        {
+            return fail(e);
+        }
+    }
+
+    /**
      * {@code sleep}: sleeps unless a caught signal interrupts it.
      *
      * @param seconds how long.

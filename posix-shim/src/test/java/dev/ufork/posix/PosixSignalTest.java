@@ -63,6 +63,44 @@ class PosixSignalTest extends PosixTestBase
         });
     }
 
+    /**
+     * The race-free wait: the child blocks SIGUSR1 before asking for it, so the SIGUSR1 that arrives before it waits
+     * stays pending, and sigsuspend with it unblocked handles it and returns EINTR with the mask restored.
+     */
+    @Test
+    void sigsuspendHandlesASignalThatArrivedWhileBlockedAndRestoresTheMask()
+    {
+        run(posix ->
+        {
+            final int[] ready = new int[2];
+            final int[] sent = new int[2];
+            posix.pipe(ready);
+            posix.pipe(sent);
+            final int child = posix.fork(PosixTestSupport.guarded(failure, c ->
+            {
+                c.signal(SIGUSR1, (p, sig) -> p.memory().storeLong(p.scratch(), 0, sig));
+                c.sigprocmask(Posix.SIG_BLOCK, 1L << SIGUSR1);
+                c.write(ready[1], new byte[] {1}, 0, 1);
+                // Once the parent says it has sent SIGUSR1, the signal is pending, and the read did not deliver it.
+                awaitReady(c, sent[0]);
+                assertEquals(1L << SIGUSR1, c.sigpending());
+                assertEquals(0, c.memory().loadLong(c.scratch(), 0), "handled while blocked");
+                assertEquals(-1, c.sigsuspend(0));
+                assertEquals(Errno.EINTR.code(), c.errno());
+                assertEquals(SIGUSR1, c.memory().loadLong(c.scratch(), 0), "handled by sigsuspend");
+                assertEquals(1L << SIGUSR1, c.sigprocmask(Posix.SIG_BLOCK, 0), "the mask restored");
+                return 7;
+            }));
+            awaitReady(posix, ready[0]);
+            assertEquals(0, posix.kill(child, SIGUSR1));
+            posix.write(sent[1], new byte[] {1}, 0, 1);
+            final int[] status = new int[1];
+            assertEquals(child, posix.waitpid(child, status, 0));
+            assertEquals(7, Posix.WEXITSTATUS(status[0]));
+            return 0;
+        });
+    }
+
     @Test
     void defaultActionsTerminateOrIgnoreAndSigkillCannotBeCaught()
     {
