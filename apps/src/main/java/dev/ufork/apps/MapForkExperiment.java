@@ -183,14 +183,19 @@ public final class MapForkExperiment
         final long t0 = System.nanoTime();
         final int child = posix.fork(walker(entries, up[0], up[1], down[0], down[1]), mode);
         latencies[latencyForks] = (System.nanoTime() - t0) / 1e3;
-        final long atFork = copies(metrics);
         check(posix, child, "fork");
         check(posix, posix.close(up[1]), "close");
         check(posix, posix.close(down[0]), "close");
-        // The child walks only once told to, so the copies counted so far are the fork's alone.
-        release(posix, down[1], mode);
+        final byte[] ready = new byte[1];
         final byte[] report = new byte[REPORT];
-        if (!readFully(posix, up[0], report))
+        // The child walks only once told to, so the copies counted once it is ready are the fork's and its start's.
+        final boolean started = readFully(posix, up[0], ready);
+        final long atFork = copies(metrics);
+        if (started)
+        {
+            release(posix, down[1], mode);
+        }
+        if (!started || !readFully(posix, up[0], report))
         {
             // The child ended before reporting: its wait status says how.
             reap(posix, child, status);
@@ -227,8 +232,9 @@ public final class MapForkExperiment
         {
             check(posix, posix.close(upRead), "close");
             check(posix, posix.close(downWrite), "close");
-            final byte[] go = new byte[1];
-            if (posix.read(downRead, go, 0, 1) != 1)
+            final byte[] go = {1};
+            // Ready: the child copied its register page as it started, and copies nothing more until told to walk.
+            if (posix.write(upWrite, go, 0, 1) != 1 || posix.read(downRead, go, 0, 1) != 1)
             {
                 return 5;
             }

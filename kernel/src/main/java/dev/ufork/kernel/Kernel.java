@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A single-address-space kernel: µprocesses living in areas of one {@link AddressSpace}, with POSIX-style fork,
@@ -63,6 +64,8 @@ public final class Kernel implements AutoCloseable
     private final AtomicBoolean closed = new AtomicBoolean();
     private final MicroProcess init;
     private final Thread reaper;
+    /** A thread started ahead for the next µprocess, or null; see {@link StandbyThread}. */
+    private final AtomicReference<StandbyThread> standby = new AtomicReference<>();
     private final KernelEntries entries;
 
     private Kernel(final KernelConfig config)
@@ -242,14 +245,24 @@ public final class Kernel implements AutoCloseable
         }
     }
 
+    /** @return the standby thread waiting for the next µprocess, now no longer waiting in the slot; or null. */
+    StandbyThread takeStandby()
+    {
+        return standby.getAndSet(null);
+    }
+
+    /** @return the thread of the standby waiting in the slot, or null; for tests. */
+    Thread standbyThread()
+    {
+        final StandbyThread waiting = standby.get();
+        return waiting == null ? null : waiting.thread();
+    }
+
     private void start(final MicroProcess process, final MicroProcess parent, final Program program)
     {
-        final Thread thread = Thread.ofVirtual().name("ufork-" + process.pid).unstarted(() -> run(process, program));
-        process.memory = new CapabilityMemory(space,
-            new ProcessBarrier(process, sharing, thread, config.isolation() != IsolationLevel.OFF));
-        final Capability registerFile = memoryRoot.withAddress(process.base)
-            .setBoundsExact(RegisterFileDescriptor.SIZE).andPermissions(PROCESS_PERMISSIONS);
-        process.context = new ProcessContext(this, process, registerFile);
+        final StandbyThread standby = takeStandby();
+        final Runnable body = () -> run(process, program);
+        final Thread thread = standby != null ? standby.thread() : Thread.ofVirtual().unstarted(body);
         parent.lock.lock();
         try
         {
@@ -261,7 +274,40 @@ public final class Kernel implements AutoCloseable
         }
         table.put(process.pid, process);
         process.thread = thread;
-        thread.start();
+        if (standby != null)
+        {
+            standby.hand(body);
+        }
+        else
+        {
+            thread.start();
+        }
+    }
+
+    /**
+     * Starts a standby thread for the next µprocess if none is waiting. Called by each new µprocess on its own
+     * thread, so that the start is off its parent's fork.
+     */
+    private void prepareStandby()
+    {
+        if (standby.get() != null || closed.get())
+        {
+            return;
+        }
+        final StandbyThread started = StandbyThread.start();
+        if (!standby.compareAndSet(null, started))
+        {
+            started.stop();
+        }
+        else if (closed.get())
+        {
+            // close() may have emptied the slot before this filled it: whoever takes it now stops it.
+            final StandbyThread late = takeStandby();
+            if (late != null)
+            {
+                late.stop();
+            }
+        }
     }
 
     private void run(final MicroProcess process, final Program program)
@@ -269,11 +315,27 @@ public final class Kernel implements AutoCloseable
         int status;
         try
         {
-            // Confined here, on the µprocess's own thread, rather than by the forking thread: confining writes the
-            // area's ownership words, and that work (8-14 us for a 1 GiB area, mostly cache misses) then stays off
-            // the parent's fork latency. Nothing stores into the area through the confined path before this, and
-            // page copies into it (the parent's copy-on-write) do not consult ownership, so the gap is harmless.
-            process.area.confineTo(Thread.currentThread());
+            final Thread self = Thread.currentThread();
+            self.setName("ufork-" + process.pid);
+            // What follows up to the program is the µprocess's own start-up, done here on its own thread rather than
+            // in its parent's fork, which it would lengthen: nothing of it is needed before the µprocess runs. First
+            // the thread for the next µprocess, then this one's confinement, view of memory, context and registers.
+            prepareStandby();
+            // Confined here rather than by the forking thread: confining writes the area's ownership words (8-14 us
+            // for a 1 GiB area, mostly cache misses). Nothing stores into the area through the confined path before
+            // this, and page copies into it (the parent's copy-on-write) do not consult ownership.
+            process.area.confineTo(self);
+            process.memory = new CapabilityMemory(space,
+                new ProcessBarrier(process, sharing, self, config.isolation() != IsolationLevel.OFF));
+            final Capability registerFile = memoryRoot.withAddress(process.base)
+                .setBoundsExact(RegisterFileDescriptor.SIZE).andPermissions(PROCESS_PERMISSIONS);
+            process.context = new ProcessContext(this, process, registerFile);
+            if (process.states != null)
+            {
+                // The registers, copied and relocated before the program reads them; if the parent has written
+                // them since the fork, its copy-on-write has done this already.
+                sharing.materialize(process, 0, null, PageCopyCause.EAGER);
+            }
             program.run(process.context);
             status = WaitStatus.exited(0);
         }
@@ -331,8 +393,6 @@ public final class Kernel implements AutoCloseable
                 parent.coaEpoch = parent.forkEpoch;
             }
             parent.sharers.add(new MicroProcess.Sharer(child, parent.forkEpoch));
-            // The register file is needed at once and must be relocated before the child runs.
-            sharing.materialize(child, 0, null, PageCopyCause.EAGER);
         }
         // The fork's own numbers, taken before the child runs and copies pages of its own; counted on this thread
         // only, so that copies by other µprocesses meanwhile do not count as the fork's.
@@ -792,6 +852,11 @@ public final class Kernel implements AutoCloseable
         if (!closed.compareAndSet(false, true))
         {
             return;
+        }
+        final StandbyThread idle = takeStandby();
+        if (idle != null)
+        {
+            idle.stop();
         }
         // Rounds until one finds nobody new: a µprocess may have been forking while the kernel closed, and its child
         // is in the table by the time its own thread has been joined.

@@ -79,7 +79,9 @@ final class MicroProcess
      */
     int[] accessEpoch;
 
+    /** Set by the µprocess's own thread as it starts, before its program runs; read only by that thread. */
     ProcessContext context;
+    /** Likewise. */
     CapabilityMemory memory;
 
     MicroProcess(final Kernel kernel, final int pid, final Area area, final MicroProcess parent,

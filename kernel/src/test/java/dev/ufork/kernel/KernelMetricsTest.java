@@ -13,6 +13,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.kernel.ProcessSync.armWakeUp;
@@ -131,10 +133,15 @@ class KernelMetricsTest extends KernelTestBase
             armWakeUp(ctx);
             final CapabilityMemory memory = ctx.memory();
             final int[] child = new int[1];
+            // Up to the child running its program: under COA and COPA the child copies its register page itself,
+            // before its program runs, and that copy belongs to the fork.
             step(context + ": fork", PageCopyCause.EAGER, mode == CopyMode.COPY ? TOUCHED_PAGES : 1,
-                REGISTER_FILE_CAPABILITIES + (mode == CopyMode.COPY ? K + 2 : 0), () -> child[0] = ctx.fork(child(c ->
+                REGISTER_FILE_CAPABILITIES + (mode == CopyMode.COPY ? K + 2 : 0), () ->
+            {
+                child[0] = ctx.fork(child(c ->
                 {
-                    // Wait until the parent has checked the fork's counts.
+                    // Say it runs, then wait until the parent has checked the fork's counts.
+                    c.kill(c.getppid(), Signal.SIGUSR1);
                     awaitWakeUp(c);
                     final CapabilityMemory m = c.memory();
                     step(context + ": child reads data", lazy(mode, null, PageCopyCause.ACCESS), 1, 0,
@@ -158,7 +165,9 @@ class KernelMetricsTest extends KernelTestBase
                     {
                         awaitWakeUp(c);
                     }
-                }), mode));
+                }), mode);
+                awaitWakeUp(ctx);
+            });
             assertEquals(1, kernel.metrics().forks(), context);
             ctx.kill(child[0], Signal.SIGUSR1);
             // The child's turn; then the parent's.
@@ -265,6 +274,8 @@ class KernelMetricsTest extends KernelTestBase
         final String context = mode + " proportional memory";
         final CompletableFuture<List<Integer>> forked = new CompletableFuture<>();
         final CompletableFuture<Void> written = new CompletableFuture<>();
+        // A child copies its register page as it starts, before its program runs: count once all of them run.
+        final CountDownLatch running = new CountDownLatch(children);
         final int parent = kernel.spawn(AREA, child(ctx ->
         {
             for (int p = 1; p <= touched; p++)
@@ -277,6 +288,7 @@ class KernelMetricsTest extends KernelTestBase
             {
                 pids.add(ctx.fork(child(c ->
                 {
+                    running.countDown();
                     awaitWakeUp(c);
                     c.memory().storeLong(page(c, 1), 8, 1);
                     written.complete(null);
@@ -292,6 +304,15 @@ class KernelMetricsTest extends KernelTestBase
             }
         }));
         final List<Integer> pids = await(forked, context + ": forks");
+        try
+        {
+            assertTrue(running.await(30, TimeUnit.SECONDS), context + ": the children did not all start");
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(context + ": interrupted", e);
+        }
         final KernelMetrics metrics = kernel.metrics();
         final double shared = (double)touched * PAGE / (children + 1);
         assertEquals((touched + 1) * PAGE, metrics.privateBytes(parent), context + ": the parent's private bytes");

@@ -43,9 +43,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * first seconds of compiling) before its code stops changing.
  * <p>
  * <b>What is timed.</b> The parent's view: from the call of {@link ProcessContext#fork(Program, CopyMode)} to its
- * return. The child waits in {@link ProcessContext#pause()} until the parent has read its private bytes
- * ({@link KernelMetrics#privateBytes(int)}), then the parent signals it (SIGUSR1, caught, so the child returns) and
- * reaps it; all of that is outside the timed region, so the next fork can reuse the freed area. With
+ * return. The child tells the parent it runs (SIGUSR2), then waits in {@link ProcessContext#sigsuspend(long)} until
+ * the parent has read its private bytes ({@link KernelMetrics#privateBytes(int)}), then the parent signals it
+ * (SIGUSR1, caught, so the child returns) and reaps it; all of that is outside the timed region, so the next fork can
+ * reuse the freed area. With
  * {@code --touch} the child writes one long into every page holding data and exits, and the latency runs until the
  * parent's {@code waitpid} has reaped it; the private bytes then come from one extra, untimed fork whose child tells
  * the parent (SIGUSR2) once it has written everything.
@@ -380,8 +381,10 @@ public final class ForkBench
     }
 
     /**
-     * Catches SIGUSR1 and SIGUSR2 with handlers that do nothing, so that a pause they end returns EINTR and the
-     * µprocess goes on; forked children inherit the handlers.
+     * Catches SIGUSR1 and SIGUSR2 with handlers that do nothing, so that a wait they end returns EINTR and the
+     * µprocess goes on, and blocks them, so that one sent before its receiver waits stays pending until the
+     * receiver's {@link ProcessContext#sigsuspend(long)} rather than being handled by whatever kernel call the
+     * receiver is in. Forked children inherit both.
      */
     private static void catchReleaseSignals(final ProcessContext ctx)
     {
@@ -391,6 +394,7 @@ public final class ForkBench
             {
             }));
         }
+        ctx.sigprocmask(ProcessContext.SIG_BLOCK, ProcessContext.maskOf(Signal.SIGUSR1, Signal.SIGUSR2));
     }
 
     /**
@@ -411,9 +415,10 @@ public final class ForkBench
             return System.nanoTime() - start;
         }
         final long start = System.nanoTime();
-        final int pid = ctx.fork(ForkBench::awaitRelease, mode);
+        final int pid = ctx.fork(ForkBench::announceAndAwaitRelease, mode);
         final long elapsed = System.nanoTime() - start;
-        // The child is paused until SIGUSR1, so it is alive and has touched nothing since the fork.
+        // Once it runs it has copied its register page, and it waits for SIGUSR1, touching nothing more.
+        awaitChild(ctx);
         privateBytes[0] = metrics.privateBytes(pid);
         ctx.kill(pid, Signal.SIGUSR1);
         reap(ctx, pid);
@@ -430,20 +435,9 @@ public final class ForkBench
         final int pid = ctx.fork(child ->
         {
             touchEveryPage(child, size);
-            child.kill(child.getppid(), Signal.SIGUSR2);
-            awaitRelease(child);
+            announceAndAwaitRelease(child);
         }, mode);
-        try
-        {
-            ctx.pause();
-        }
-        catch (final ErrnoException e)
-        {
-            if (e.errno() != Errno.EINTR)
-            {
-                throw e;
-            }
-        }
+        awaitChild(ctx);
         final long bytes = metrics.privateBytes(pid);
         ctx.kill(pid, Signal.SIGUSR1);
         reap(ctx, pid);
@@ -477,12 +471,31 @@ public final class ForkBench
         return ctx.area().add(RegisterFileDescriptor.SIZE);
     }
 
-    /** A child that stays alive, touching nothing, until a caught signal (SIGUSR1 from its parent) ends its pause. */
-    static void awaitRelease(final ProcessContext ctx)
+    /**
+     * A child that tells its parent it runs (SIGUSR2), then waits, touching nothing, for its parent's SIGUSR1. A
+     * forked child copies its register page as it starts, before its program runs, so its parent measures its
+     * memory once told ({@link #awaitChild}), and forks one such child at a time (a second SIGUSR2 pending would
+     * merge with the first). Needs {@link #catchReleaseSignals}: the release may come before the child waits.
+     */
+    static void announceAndAwaitRelease(final ProcessContext ctx)
     {
+        ctx.kill(ctx.getppid(), Signal.SIGUSR2);
+        awaitSignal(ctx, Signal.SIGUSR1);
+    }
+
+    /** The parent's side of {@link #announceAndAwaitRelease}: waits until its child says it runs. */
+    static void awaitChild(final ProcessContext ctx)
+    {
+        awaitSignal(ctx, Signal.SIGUSR2);
+    }
+
+    /** Waits until {@code signal}, blocked by {@link #catchReleaseSignals} until now, has been handled. */
+    private static void awaitSignal(final ProcessContext ctx, final Signal signal)
+    {
+        final long mask = ctx.sigprocmask(ProcessContext.SIG_BLOCK, 0) & ~ProcessContext.maskOf(signal);
         try
         {
-            ctx.pause();
+            ctx.sigsuspend(mask);
         }
         catch (final ErrnoException e)
         {
@@ -505,7 +518,7 @@ public final class ForkBench
             }
             catch (final ErrnoException e)
             {
-                // A caught signal (a late SIGUSR2) may interrupt the wait; it is not ours to act on.
+                // A caught signal may interrupt the wait; it is not ours to act on.
                 if (e.errno() != Errno.EINTR)
                 {
                     throw e;
@@ -593,13 +606,15 @@ public final class ForkBench
                 try
                 {
                     catchReleaseSignals(ctx);
-                    int child = ctx.fork(ForkBench::awaitRelease, CopyMode.COPA);
+                    int child = ctx.fork(ForkBench::announceAndAwaitRelease, CopyMode.COPA);
+                    awaitChild(ctx);
                     result[0] = metrics.proportionalBytes(child);
                     result[1] = metrics.privateBytes(child);
                     ctx.kill(child, Signal.SIGUSR1);
                     reap(ctx, child);
                     ctx.memory().fill(heapOf(ctx), 0, MINIMAL_AREA - RegisterFileDescriptor.SIZE, (byte)1);
-                    child = ctx.fork(ForkBench::awaitRelease, CopyMode.COPA);
+                    child = ctx.fork(ForkBench::announceAndAwaitRelease, CopyMode.COPA);
+                    awaitChild(ctx);
                     result[2] = metrics.proportionalBytes(child);
                     ctx.kill(child, Signal.SIGUSR1);
                     reap(ctx, child);
@@ -633,7 +648,8 @@ public final class ForkBench
         final int[] pids = new int[HEAP_SAMPLE_CHILDREN];
         for (int i = 0; i < pids.length; i++)
         {
-            pids[i] = ctx.fork(ForkBench::awaitRelease, CopyMode.COPA);
+            pids[i] = ctx.fork(ForkBench::announceAndAwaitRelease, CopyMode.COPA);
+            awaitChild(ctx);
         }
         final long with = usedHeapAfterGc();
         for (final int pid : pids)
