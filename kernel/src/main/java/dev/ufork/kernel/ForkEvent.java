@@ -35,6 +35,8 @@ final class ForkEvent extends Event
     long pagesShared;
 
     @Label("Pages Copied")
+    @Description("By the fork itself: every page in COPY, none in COA and COPA, whose child copies its register page "
+        + "as it starts (a page copy of cause EAGER)")
     long pagesCopied;
 
     @Label("Capabilities Relocated")

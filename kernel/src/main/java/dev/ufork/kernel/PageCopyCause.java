@@ -13,7 +13,7 @@ public enum PageCopyCause
     CHILD_CAPABILITY_LOAD,
     /** Any access to a shared page (copy-on-access). */
     ACCESS,
-    /** A COPY-mode fork copied the page eagerly. */
+    /** A COPY-mode fork copied the page eagerly, or a COA or COPA child copied its register page as it started. */
     EAGER,
     /** The source µprocess was reaped while a child still shared the page. */
     SOURCE_EXIT
