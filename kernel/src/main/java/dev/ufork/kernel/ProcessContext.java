@@ -367,11 +367,17 @@ public final class ProcessContext
      */
     public void pause()
     {
+        awaitHandler();
+        throw new ErrnoException(Errno.EINTR, "pause interrupted by a signal");
+    }
+
+    /** Parks until a delivered signal has run a handler; a fatal one ends the µprocess instead. */
+    private void awaitHandler()
+    {
         while (!checkSignals())
         {
             LockSupport.park(this);
         }
-        throw new ErrnoException(Errno.EINTR, "pause interrupted by a signal");
     }
 
     /**
@@ -390,10 +396,7 @@ public final class ProcessContext
         process.signals.setBlocked(mask);
         try
         {
-            while (!checkSignals())
-            {
-                LockSupport.park(this);
-            }
+            awaitHandler();
         }
         finally
         {
