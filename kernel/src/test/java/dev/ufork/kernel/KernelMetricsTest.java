@@ -13,8 +13,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.ufork.kernel.ProcessSync.armWakeUp;
@@ -274,8 +272,6 @@ class KernelMetricsTest extends KernelTestBase
         final String context = mode + " proportional memory";
         final CompletableFuture<List<Integer>> forked = new CompletableFuture<>();
         final CompletableFuture<Void> written = new CompletableFuture<>();
-        // A child copies its register page as it starts, before its program runs: count once all of them run.
-        final CountDownLatch running = new CountDownLatch(children);
         final int parent = kernel.spawn(AREA, child(ctx ->
         {
             for (int p = 1; p <= touched; p++)
@@ -288,12 +284,14 @@ class KernelMetricsTest extends KernelTestBase
             {
                 pids.add(ctx.fork(child(c ->
                 {
-                    running.countDown();
+                    c.kill(c.getppid(), Signal.SIGUSR1);
                     awaitWakeUp(c);
                     c.memory().storeLong(page(c, 1), 8, 1);
                     written.complete(null);
                     awaitWakeUp(c);
                 }), mode));
+                // A child copies its register page as it starts, before its program runs: count once it says it runs.
+                awaitWakeUp(ctx);
             }
             forked.complete(pids);
             awaitWakeUp(ctx);
@@ -304,15 +302,6 @@ class KernelMetricsTest extends KernelTestBase
             }
         }));
         final List<Integer> pids = await(forked, context + ": forks");
-        try
-        {
-            assertTrue(running.await(30, TimeUnit.SECONDS), context + ": the children did not all start");
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(context + ": interrupted", e);
-        }
         final KernelMetrics metrics = kernel.metrics();
         final double shared = (double)touched * PAGE / (children + 1);
         assertEquals((touched + 1) * PAGE, metrics.privateBytes(parent), context + ": the parent's private bytes");
